@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "MassagePractice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "practice", targets: ["practice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Domain values and the evidence rules. No I/O, no dependencies.
+        .target(name: "PracticeCore"),
+
+        // Turns the plain-SQL migrations in SQL/ into Swift at build time, so the one
+        // `practice` binary carries its schema with it and needs no resource bundle.
+        .executableTarget(name: "EmbedSQL", path: "Sources/EmbedSQL"),
+        .plugin(name: "EmbedSQLPlugin", capability: .buildTool(), dependencies: ["EmbedSQL"]),
+
+        .target(
+            name: "PracticeStore",
+            dependencies: [
+                "PracticeCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedSQLPlugin"]
+        ),
+        .executableTarget(
+            name: "practice",
+            dependencies: [
+                "PracticeCore",
+                "PracticeStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PracticeCoreTests", dependencies: ["PracticeCore"]),
+        .testTarget(
+            name: "PracticeStoreTests",
+            dependencies: ["PracticeCore", "PracticeStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .testTarget(
+            name: "PracticeCLITests",
+            dependencies: ["PracticeCore", "PracticeStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

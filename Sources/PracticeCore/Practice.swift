@@ -1,0 +1,74 @@
+import Foundation
+
+/// A massage practice: the unit that owns every other record.
+public struct Practice: Sendable, Codable, Equatable, Identifiable {
+    public var id: Int64
+    public var name: String
+    /// IANA zone name, e.g. America/New_York. Bookings are made in this zone's wall-clock time.
+    public var timeZone: String
+    public var policy: EvidencePolicy
+
+    public init(id: Int64, name: String, timeZone: String, policy: EvidencePolicy) {
+        self.id = id
+        self.name = name
+        self.timeZone = timeZone
+        self.policy = policy
+    }
+}
+
+public enum StaffRole: String, Sendable, Codable, CaseIterable {
+    case owner
+    case therapist
+    case frontDesk = "front_desk"
+
+    /// The spelling used on the command line (`front-desk`).
+    public var cliName: String { rawValue.replacingOccurrences(of: "_", with: "-") }
+
+    public init?(cliName: String) {
+        self.init(rawValue: cliName.replacingOccurrences(of: "-", with: "_"))
+    }
+}
+
+public struct StaffMember: Sendable, Codable, Equatable, Identifiable {
+    public var id: Int64
+    public var name: String
+    public var role: StaffRole
+    /// Years specialising in musculoskeletal work; the evidence favours two or more.
+    public var mskYears: Double?
+    public var email: String?
+    public var active: Bool
+
+    public init(id: Int64, name: String, role: StaffRole, mskYears: Double?, email: String?, active: Bool) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.mskYears = mskYears
+        self.email = email
+        self.active = active
+    }
+}
+
+public struct NewStaffMember: Sendable, Equatable {
+    public var name: String
+    public var role: StaffRole
+    public var mskYears: Double?
+    public var email: String?
+
+    public init(name: String, role: StaffRole, mskYears: Double? = nil, email: String? = nil) throws(PracticeError) {
+        self.name = try Validate.name(name, field: "--name")
+        self.role = role
+        if let mskYears, !(0...80).contains(mskYears) {
+            throw .invalid(field: "--msk-years", reason: "\(mskYears.formatted1) is outside 0–80 years")
+        }
+        self.mskYears = mskYears
+        self.email = try Validate.email(email, field: "--email")
+    }
+}
+
+extension Double {
+    /// One decimal place, without a trailing ".0" (2 → "2", 2.5 → "2.5").
+    public var formatted1: String {
+        let tenths = (self * 10).rounded()
+        return tenths.truncatingRemainder(dividingBy: 10) == 0 ? String(Int(tenths / 10)) : String(tenths / 10)
+    }
+}

@@ -1,0 +1,27 @@
+/// Errors a person can act on. Each message names the field or record and the reason, in one line.
+public enum PracticeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Input that breaks a rule: the option or field, and why.
+    case invalid(field: String, reason: String)
+    /// A record that isn't there (in this practice).
+    case notFound(entity: String, id: String)
+    /// A record that would duplicate one that exists.
+    case duplicate(String)
+    /// Two bookings that would overlap, or another clash of state.
+    case conflict(String)
+    /// Not allowed by a rule, e.g. booking before a red-flag clearance.
+    case refused(String)
+    /// The database holds no practice, or several and none was chosen.
+    case practiceSelection(String)
+    /// The database can't be reached or set up.
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let field, let reason): "\(field): \(reason)"
+        case .notFound(let entity, let id): "\(entity) \(id) not found"
+        case .duplicate(let message), .conflict(let message), .refused(let message),
+             .practiceSelection(let message), .database(let message):
+            message
+        }
+    }
+}

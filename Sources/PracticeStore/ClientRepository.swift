@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PracticeCore
+
+public enum ClientRepository {
+    static let columns = """
+        SELECT id, name, date_of_birth::text, phone, email, pain_onset::text, primary_therapist_id, active FROM clients
+        """
+
+    public static func add(_ new: NewClient, practiceID: Int64, on connection: PostgresConnection,
+                           logger: Logger) async throws -> Client {
+        if let therapist = new.primaryTherapistID {
+            _ = try await StaffRepository.therapist(therapist, field: "--therapist", practiceID: practiceID,
+                                                    on: connection, logger: logger)
+        }
+        let id = try await connection.insertReturningID("""
+            INSERT INTO clients (practice_id, name, date_of_birth, phone, email, pain_onset, primary_therapist_id)
+            VALUES (\(practiceID), \(new.name), \(new.dateOfBirth.description)::date, \(new.phone), \(new.email),
+                    \(new.painOnset.description)::date, \(new.primaryTherapistID))
+            RETURNING id
+            """, logger: logger)
+        try await Audit.record(practiceID: practiceID, action: "create", entity: "client", entityID: id,
+                               on: connection, logger: logger)
+        return try await get(id, practiceID: practiceID, on: connection, logger: logger)
+    }
+
+    /// Clients whose name, phone or email contains `search` (case-insensitive), or all of them.
+    public static func list(practiceID: Int64, search: String? = nil, on connection: PostgresConnection,
+                            logger: Logger) async throws -> [Client] {
+        let pattern = search.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        return try await fetch("""
+            \(unescaped: columns) WHERE practice_id = \(practiceID)
+              AND (\(pattern)::text IS NULL OR name ILIKE \(pattern) OR phone ILIKE \(pattern) OR email ILIKE \(pattern))
+            ORDER BY name, id
+            """, on: connection, logger: logger)
+    }
+
+    public static func get(_ id: Int64, practiceID: Int64, on connection: PostgresConnection,
+                           logger: Logger) async throws -> Client {
+        guard let client = try await fetch("\(unescaped: columns) WHERE practice_id = \(practiceID) AND id = \(id)",
+                                           on: connection, logger: logger).first
+        else { throw PracticeError.notFound(entity: "client", id: String(id)) }
+        return client
+    }
+
+    static func fetch(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [Client] {
+        var result: [Client] = []
+        for try await (id, name, dob, phone, email, onset, therapist, active) in try await connection.query(query, logger: logger)
+            .decode((Int64, String, String, String?, String?, String, Int64?, Bool).self) {
+            result.append(Client(id: id, name: name, dateOfBirth: try CalendarDate(parsing: dob), phone: phone,
+                                 email: email, painOnset: try CalendarDate(parsing: onset),
+                                 primaryTherapistID: therapist, active: active))
+        }
+        return result
+    }
+}
+
+/// Everything the front desk sees on `client show`.
+public struct ClientProfile: Sendable, Codable {
+    public var client: Client
+    public var primaryTherapist: String?
+    public var ageYears: Int
+    public var painDuration: PainDuration
+    public var painDays: Int
+    public var screening: Screening?
+    public var clearance: Clearance?
+    public var screeningState: String
+    public var screeningSummary: String
+    public var mayBook: Bool
+    public var warnings: [String]
+
+    public static func load(clientID: Int64, practice: Practice, on connection: PostgresConnection,
+                            logger: Logger) async throws -> ClientProfile {
+        let client = try await ClientRepository.get(clientID, practiceID: practice.id, on: connection, logger: logger)
+        let today = try await connection.today(in: practice.timeZone, logger: logger)
+        let therapist: String? = if let id = client.primaryTherapistID {
+            try await StaffRepository.get(id, practiceID: practice.id, on: connection, logger: logger).name
+        } else { nil }
+        let screening = try await ScreeningRepository.latest(clientID: clientID, practiceID: practice.id,
+                                                             on: connection, logger: logger)
+        let clearance = try await screening.asyncMap {
+            try await ScreeningRepository.clearance(screeningID: $0.id, practiceID: practice.id, on: connection, logger: logger)
+        } ?? nil
+        let state = ScreeningState.from(latest: screening, clearance: clearance)
+        let duration = PainDuration.classify(onset: client.painOnset, asOf: today, policy: practice.policy)
+        var warnings: [String] = []
+        if case .needsClearance = state { warnings.append(state.summary + " [rule red-flags]") }
+        if case .notScreened = state { warnings.append(state.summary) }
+        if let acute = acutePainWarning(duration: duration, answers: screening?.answers) { warnings.append(acute) }
+        return ClientProfile(client: client, primaryTherapist: therapist,
+                             ageYears: client.dateOfBirth.years(until: today), painDuration: duration,
+                             painDays: client.painOnset.days(until: today), screening: screening, clearance: clearance,
+                             screeningState: state.code, screeningSummary: state.summary, mayBook: state.mayBook,
+                             warnings: warnings)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PracticeCore
+
+/// A realistic practice to explore: three therapists, a front desk, 22 clients with acute,
+/// sub-acute and chronic pain, two red-flag screenings (one cleared), providers, and a few weeks
+/// of completed sessions with pain scores, pressure feedback, signed notes and letters.
+/// Dates are relative to today, so the rules have something current to say.
+public enum DemoPractice {
+    public static let name = "Riverside Back Care (demo)"
+    public static let timeZone = "America/New_York"
+
+    public struct Summary: Sendable, Codable {
+        public var practiceID: Int64
+        public var practiceName: String
+        public var created: Bool
+        public var staff: Int
+        public var therapists: Int
+        public var providers: Int
+        public var clients: Int
+        public var acute: Int
+        public var subAcute: Int
+        public var chronic: Int
+        public var redFlags: Int
+        public var redFlagsCleared: Int
+        public var completedSessions: Int
+        public var painReports: Int
+        public var pressureFeedback: Int
+        public var signedNotes: Int
+        public var referralLetters: Int
+    }
+
+    /// Creates the demo practice unless it is already there; either way returns what it holds.
+    public static func seed(_ database: PracticeDatabase) async throws -> Summary {
+        try await database.transaction { connection in
+            // Serialise concurrent `practice demo` runs so that two never both create it.
+            try await connection.query("SELECT pg_advisory_xact_lock(6277243, 2)", logger: database.logger)
+            if let existing = try await Practices.find(named: name, on: connection, logger: database.logger) {
+                return try await summary(of: existing, created: false, on: connection, logger: database.logger)
+            }
+            let practice = try await Practices.create(name: name, timeZone: timeZone, on: connection, logger: database.logger)
+            try await populate(practice, on: connection, logger: database.logger)
+            return try await summary(of: practice, created: true, on: connection, logger: database.logger)
+        }
+    }
+
+    enum Course {
+        case none, single, weekly, twiceWeeklyImproving, sporadic, noImprovement, courseCap, overScheduled
+    }
+
+    struct DemoClient {
+        var name: String
+        var dob: String
+        var onsetDaysAgo: Int
+        var course: Course
+        var redFlag: Bool = false
+        var nightPain: Bool = false
+    }
+
+    static let clients: [DemoClient] = [
+        .init(name: "Ana Ruiz", dob: "1980-04-12", onsetDaysAgo: 200, course: .twiceWeeklyImproving),
+        .init(name: "Ben Okoro", dob: "1975-09-30", onsetDaysAgo: 400, course: .weekly),
+        .init(name: "Chloé Martin", dob: "1991-01-22", onsetDaysAgo: 70, course: .twiceWeeklyImproving),
+        .init(name: "David Kim", dob: "1968-06-05", onsetDaysAgo: 900, course: .noImprovement),
+        .init(name: "Erin Walsh", dob: "1985-11-17", onsetDaysAgo: 150, course: .sporadic),
+        .init(name: "Farid Haddad", dob: "1972-03-08", onsetDaysAgo: 365, course: .courseCap),
+        .init(name: "Grace Liu", dob: "1995-07-14", onsetDaysAgo: 20, course: .single, nightPain: true),
+        .init(name: "Hugo Schmidt", dob: "1959-12-01", onsetDaysAgo: 60, course: .none, redFlag: true),
+        .init(name: "Ines Costa", dob: "1988-02-29", onsetDaysAgo: 120, course: .overScheduled),
+        .init(name: "Jamal Wright", dob: "1979-10-10", onsetDaysAgo: 500, course: .weekly),
+        .init(name: "Keiko Tanaka", dob: "1983-05-21", onsetDaysAgo: 95, course: .twiceWeeklyImproving, redFlag: true),
+        .init(name: "Liam O'Connor", dob: "1990-08-03", onsetDaysAgo: 30, course: .none),
+        .init(name: "Maria Rossi", dob: "1964-04-27", onsetDaysAgo: 1500, course: .noImprovement),
+        .init(name: "Noah Fischer", dob: "1998-12-12", onsetDaysAgo: 50, course: .twiceWeeklyImproving),
+        .init(name: "Olivia Brown", dob: "1977-06-18", onsetDaysAgo: 260, course: .sporadic),
+        .init(name: "Pedro Alves", dob: "1970-01-09", onsetDaysAgo: 88, course: .weekly),
+        .init(name: "Quinn Murphy", dob: "1993-03-30", onsetDaysAgo: 10, course: .none),
+        .init(name: "Rosa Delgado", dob: "1981-09-15", onsetDaysAgo: 730, course: .twiceWeeklyImproving),
+        .init(name: "Sven Larsen", dob: "1966-11-02", onsetDaysAgo: 180, course: .single),
+        .init(name: "Tara Singh", dob: "1987-07-07", onsetDaysAgo: 45, course: .weekly),
+        .init(name: "Uma Patel", dob: "1974-02-14", onsetDaysAgo: 310, course: .courseCap),
+        .init(name: "Zoë Ångström-Núñez", dob: "1989-10-25", onsetDaysAgo: 140, course: .twiceWeeklyImproving),
+    ]
+
+    /// Days before today of each visit, and pain before each, for a course pattern.
+    static func visits(for course: Course) -> [(daysAgo: Int, painBefore: Int, painAfter: Int)] {
+        switch course {
+        case .none: []
+        case .single: [(5, 6, 5)]
+        case .weekly: [(29, 7, 6), (22, 6, 5), (15, 6, 5), (8, 5, 4), (1, 5, 4)]
+        case .twiceWeeklyImproving:
+            [(27, 7, 6), (24, 6, 5), (20, 6, 5), (17, 5, 4), (13, 5, 4), (10, 4, 3), (6, 4, 3), (3, 3, 2)]
+        case .sporadic: [(44, 6, 5), (25, 6, 5), (4, 6, 5)]
+        case .noImprovement:
+            [(24, 7, 6), (21, 7, 7), (17, 7, 6), (14, 7, 7), (10, 7, 6), (7, 7, 7), (3, 7, 6)]
+        case .courseCap:
+            [(38, 8, 7), (35, 7, 6), (31, 7, 6), (28, 6, 5), (24, 6, 5), (21, 5, 4), (17, 5, 4), (14, 5, 4),
+             (10, 5, 4), (7, 5, 4), (3, 5, 4)]
+        case .overScheduled: [(12, 6, 5), (9, 6, 5), (6, 5, 4), (5, 5, 4), (4, 5, 4), (2, 5, 4)]
+        }
+    }
+
+    static func populate(_ practice: Practice, on connection: PostgresConnection, logger: Logger) async throws {
+        let p = practice.id
+        func staff(_ name: String, _ role: StaffRole, _ years: Double?, _ email: String) async throws -> Int64 {
+            try await StaffRepository.add(try NewStaffMember(name: name, role: role, mskYears: years, email: email),
+                                          practiceID: p, on: connection, logger: logger).id
+        }
+        _ = try await staff("Dana Whitfield", .owner, 12, "dana@riverside.example")
+        let therapists = [
+            try await staff("Marcus Bell", .therapist, 7, "marcus@riverside.example"),
+            try await staff("Priya Raman", .therapist, 4, "priya@riverside.example"),
+            try await staff("Sofia Lindqvist", .therapist, 2.5, "sofia@riverside.example"),
+        ]
+        let frontDesk = try await staff("Lena Ortiz", .frontDesk, nil, "frontdesk@riverside.example")
+
+        func provider(_ name: String, _ kind: ProviderKind, _ npi: String, _ clinic: String, _ fax: String) async throws -> Int64 {
+            try await ProviderRepository.add(try NewProvider(name: name, kind: kind, npi: npi, clinic: clinic,
+                                                             phone: "(555) 010-\(npi.suffix(4))", fax: fax,
+                                                             email: nil),
+                                             practiceID: p, on: connection, logger: logger).id
+        }
+        let physician = try await provider("Dr. Maya Chen", .physician, "1234567893", "Riverside Family Medicine", "(555) 010-2001")
+        let spine = try await provider("Dr. Samuel Okafor", .spineSpecialist, "1987654328", "Hudson Spine Center", "(555) 010-2002")
+        let physio = try await provider("Jordan Pike, PT", .physicalTherapist, "1543210987", "MoveWell Physical Therapy", "(555) 010-2003")
+        _ = try await provider("Dr. Elena Vasquez", .physician, "1765432103", "Northside Internal Medicine", "(555) 010-2004")
+
+        let today = try await connection.todayInPractice(practice, logger: logger)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: practice.timeZone)!
+
+        for (index, demo) in clients.enumerated() {
+            let therapist = therapists[index % therapists.count]
+            let new = try NewClient(name: demo.name, dateOfBirth: try CalendarDate(parsing: demo.dob),
+                                    painOnset: today.adding(days: -demo.onsetDaysAgo),
+                                    phone: "(555) 01\(String(format: "%02d", index))-\(String(format: "%04d", 3000 + index * 7))",
+                                    email: nil, primaryTherapistID: therapist, today: today)
+            let client = try await ClientRepository.add(new, practiceID: p, on: connection, logger: logger)
+            let answers = ScreeningAnswers(weightLossOrFever: false, bilateralNumbnessOrBowelBladder: false,
+                                           cancerOrMajorTrauma: demo.redFlag, nightPain: demo.nightPain, legNumbness: false)
+            _ = try await ScreeningRepository.record(clientID: client.id, answers: answers, screenedBy: frontDesk,
+                                                     practiceID: p, on: connection, logger: logger)
+            // Keiko's red flag was cleared by her physician; Hugo's is still waiting.
+            if demo.redFlag && demo.course != .none {
+                let letter = try await ReferralLetterRepository.add(
+                    .init(clientID: client.id, providerID: physician, direction: "incoming", kind: "clearance",
+                          status: "received", date: today.adding(days: -30),
+                          body: "History of cancer reviewed; in remission five years. Cleared for therapeutic massage."),
+                    practiceID: p, on: connection, logger: logger)
+                _ = try await ScreeningRepository.clear(clientID: client.id, providerID: physician, date: today.adding(days: -30),
+                                                        note: "oncology history reviewed; cleared", letterID: letter,
+                                                        practiceID: p, on: connection, logger: logger)
+            }
+            // One slot per client per day, unique within each therapist's list, so nothing overlaps.
+            let hour = 9 + (index / therapists.count)
+            var appointments: [Int64] = []
+            for (visit, (daysAgo, before, after)) in visits(for: demo.course).enumerated() {
+                let day = today.adding(days: -daysAgo)
+                let start = calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: hour))!
+                let techniques = [["swedish"], ["deep_tissue", "trigger_point"], ["myofascial_release"], ["swedish", "other"]][(index + visit) % 4]
+                let id = try await AppointmentRepository.recordCompleted(
+                    .init(clientID: client.id, therapistID: therapist, startsAt: start, minutes: [60, 45, 50, 30][(index + visit) % 4],
+                          techniques: techniques, painBefore: before, painAfter: after,
+                          soreness: visit == 0 && index % 5 == 0 ? "mild" : "none",
+                          cptCode: index % 3 == 0 ? "97140" : "97124", fee: [95, 110, 85][index % 3]),
+                    practiceID: p, on: connection, logger: logger)
+                appointments.append(id)
+            }
+            // Pressure feedback: mostly eased, and one entry above 5/10 that was only held (a flag).
+            for (visit, appointment) in appointments.enumerated() where visit % 3 == 0 {
+                let flagged = demo.course == .noImprovement && visit == 3
+                _ = try await PressureFeedbackRepository.add(
+                    appointmentID: appointment, region: ["lumbar_left", "quadratus_lumborum", "glutes", "lumbar_right"][visit % 4],
+                    pressure: flagged ? 7 : 5, discomfort: flagged ? 7 : 4, action: flagged ? "held" : "eased",
+                    note: flagged ? "client asked to keep pressure" : nil, practiceID: p, on: connection, logger: logger)
+            }
+            if let first = appointments.first {
+                _ = try await SessionNoteRepository.addSigned(
+                    appointmentID: first, subjective: "Low-back pain, worse after sitting.",
+                    objective: "Hypertonic lumbar paraspinals and quadratus lumborum; lumbar flexion limited.",
+                    assessment: "Mechanical low-back pain, responding to soft-tissue work.",
+                    plan: "Continue 1–2 sessions weekly; home program: self-massage beside (never over) the spine, moist heat before sessions.",
+                    signedBy: therapist, practiceID: p, on: connection, logger: logger)
+            }
+            if index == 0 {
+                _ = try await ReferralLetterRepository.add(
+                    .init(clientID: client.id, providerID: physician, direction: "incoming", kind: "prescription",
+                          status: "received", date: today.adding(days: -35), diagnosisCode: "M54.50",
+                          wording: "therapeutic massage for low-back pain", sessionsAuthorised: 12,
+                          validUntil: today.adding(days: 55)),
+                    practiceID: p, on: connection, logger: logger)
+                _ = try await ReferralLetterRepository.add(
+                    .init(clientID: client.id, providerID: physio, direction: "outgoing", kind: "coordination",
+                          status: "sent", date: today.adding(days: -2),
+                          body: "Pain down from 7/10 to 3/10 over 8 sessions; please continue core strengthening."),
+                    practiceID: p, on: connection, logger: logger)
+            }
+            if demo.course == .noImprovement {
+                _ = try await ReferralLetterRepository.add(
+                    .init(clientID: client.id, providerID: spine, direction: "outgoing", kind: "referral", status: "draft",
+                          date: today, body: "No improvement after 7 sessions of massage; referral for spine assessment."),
+                    practiceID: p, on: connection, logger: logger)
+            }
+        }
+    }
+
+    static func summary(of practice: Practice, created: Bool, on connection: PostgresConnection,
+                        logger: Logger) async throws -> Summary {
+        let p = practice.id
+        let rows = try await connection.query("""
+            SELECT
+              (SELECT count(*)::int FROM staff WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM staff WHERE practice_id = \(p) AND role = 'therapist'),
+              (SELECT count(*)::int FROM providers WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM clients WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM screenings WHERE practice_id = \(p) AND has_red_flag),
+              (SELECT count(*)::int FROM clearances WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = 'completed'),
+              (SELECT count(*)::int FROM pain_reports WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM pressure_feedback WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM session_notes WHERE practice_id = \(p) AND signed_at IS NOT NULL),
+              (SELECT count(*)::int FROM referral_letters WHERE practice_id = \(p))
+            """, logger: logger)
+        var summary = Summary(practiceID: p, practiceName: practice.name, created: created, staff: 0, therapists: 0,
+                              providers: 0, clients: 0, acute: 0, subAcute: 0, chronic: 0, redFlags: 0, redFlagsCleared: 0,
+                              completedSessions: 0, painReports: 0, pressureFeedback: 0, signedNotes: 0, referralLetters: 0)
+        for try await (staff, therapists, providers, clients, flags, cleared, sessions, pain, feedback, notes, letters)
+            in rows.decode((Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int).self) {
+            summary.staff = staff
+            summary.therapists = therapists
+            summary.providers = providers
+            summary.clients = clients
+            summary.redFlags = flags
+            summary.redFlagsCleared = cleared
+            summary.completedSessions = sessions
+            summary.painReports = pain
+            summary.pressureFeedback = feedback
+            summary.signedNotes = notes
+            summary.referralLetters = letters
+        }
+        let today = try await connection.todayInPractice(practice, logger: logger)
+        for client in try await ClientRepository.list(practiceID: p, on: connection, logger: logger) {
+            switch PainDuration.classify(onset: client.painOnset, asOf: today, policy: practice.policy) {
+            case .acute: summary.acute += 1
+            case .subAcute: summary.subAcute += 1
+            case .chronic: summary.chronic += 1
+            }
+        }
+        return summary
+    }
+}

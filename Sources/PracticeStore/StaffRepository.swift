@@ -1,0 +1,60 @@
+import Logging
+import PostgresNIO
+import PracticeCore
+
+public enum StaffRepository {
+    static let columns = "SELECT id, name, role, msk_years::float8, email, active FROM staff"
+
+    public static func add(_ new: NewStaffMember, practiceID: Int64, on connection: PostgresConnection,
+                           logger: Logger) async throws -> StaffMember {
+        let id = try await connection.insertReturningID("""
+            INSERT INTO staff (practice_id, name, role, msk_years, email)
+            VALUES (\(practiceID), \(new.name), \(new.role.rawValue), \(new.mskYears), \(new.email))
+            RETURNING id
+            """, logger: logger)
+        try await Audit.record(practiceID: practiceID, action: "create", entity: "staff", entityID: id,
+                               on: connection, logger: logger)
+        return try await get(id, practiceID: practiceID, on: connection, logger: logger)
+    }
+
+    public static func list(practiceID: Int64, role: StaffRole? = nil, on connection: PostgresConnection,
+                            logger: Logger) async throws -> [StaffMember] {
+        try await fetch("""
+            \(unescaped: columns) WHERE practice_id = \(practiceID) AND (\(role?.rawValue)::text IS NULL OR role = \(role?.rawValue))
+            ORDER BY id
+            """, on: connection, logger: logger)
+    }
+
+    public static func get(_ id: Int64, practiceID: Int64, on connection: PostgresConnection,
+                           logger: Logger) async throws -> StaffMember {
+        guard let member = try await fetch("\(unescaped: columns) WHERE practice_id = \(practiceID) AND id = \(id)",
+                                           on: connection, logger: logger).first
+        else { throw PracticeError.notFound(entity: "staff member", id: String(id)) }
+        return member
+    }
+
+    /// A staff member who must be a therapist, e.g. a client's primary therapist.
+    public static func therapist(_ id: Int64, field: String, practiceID: Int64, on connection: PostgresConnection,
+                                 logger: Logger) async throws -> StaffMember {
+        let member: StaffMember
+        do {
+            member = try await get(id, practiceID: practiceID, on: connection, logger: logger)
+        } catch PracticeError.notFound {
+            throw PracticeError.invalid(field: field, reason: "no staff member \(id) in this practice")
+        }
+        guard member.role == .therapist else {
+            throw PracticeError.invalid(field: field, reason: "staff member \(id) is \(member.role.cliName), not a therapist")
+        }
+        return member
+    }
+
+    static func fetch(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [StaffMember] {
+        var result: [StaffMember] = []
+        for try await (id, name, role, years, email, active) in try await connection.query(query, logger: logger)
+            .decode((Int64, String, String, Double?, String?, Bool).self) {
+            result.append(StaffMember(id: id, name: name, role: StaffRole(rawValue: role) ?? .therapist,
+                                      mskYears: years, email: email, active: active))
+        }
+        return result
+    }
+}

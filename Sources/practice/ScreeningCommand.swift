@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import PracticeCore
+import PracticeStore
+
+struct ScreeningCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "screening",
+        abstract: "Red-flag screening before massage, and physicians' clearances.",
+        discussion: """
+            Any red flag (unexplained weight loss or fever; numbness in both legs or loss of bowel/bladder \
+            control; history of cancer or recent major trauma) holds all booking until a physician's \
+            clearance is on file (`practice screening clear`).
+            """,
+        subcommands: [Record.self, Clear.self])
+
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a client's answers to the red-flag questions.")
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @Option(name: .customLong("weight-loss-or-fever"), help: "Unexplained weight loss or fever alongside back pain?")
+        var weightLossOrFever: YesNo
+        @Option(name: .customLong("bilateral-numbness-or-bowel-bladder"),
+                help: "Numbness in both legs, or loss of bowel/bladder control?")
+        var bilateralNumbnessOrBowelBladder: YesNo
+        @Option(name: .customLong("cancer-or-major-trauma"), help: "History of cancer, or recent major trauma such as a car accident?")
+        var cancerOrMajorTrauma: YesNo
+        @Option(name: .customLong("night-pain"), help: "Night pain? Sharpens the acute-pain warning.") var nightPain: YesNo?
+        @Option(name: .customLong("leg-numbness"), help: "Numbness in a leg? Sharpens the acute-pain warning.") var legNumbness: YesNo?
+        @Option(help: ArgumentHelp("Staff id of who asked.", valueName: "staff-id"), transform: parseID) var by: Int64?
+        @OptionGroup var options: PracticeOptions
+
+        struct Result: Encodable {
+            var id: Int64
+            var screening: Screening
+            var redFlags: [String]
+            var needsClearance: Bool
+            var warnings: [String]
+        }
+
+        func run() async throws {
+            let answers = ScreeningAnswers(
+                weightLossOrFever: weightLossOrFever.bool, bilateralNumbnessOrBowelBladder: bilateralNumbnessOrBowelBladder.bool,
+                cancerOrMajorTrauma: cancerOrMajorTrauma.bool, nightPain: nightPain?.bool, legNumbness: legNumbness?.bool)
+            let (client, by) = (client, by)
+            let (screening, profile) = try await withPractice(options) { database, practice in
+                try await database.transaction { connection in
+                    let screening = try await ScreeningRepository.record(clientID: client, answers: answers, screenedBy: by,
+                                                                         practiceID: practice.id, on: connection, logger: logger)
+                    let profile = try await ClientProfile.load(clientID: client, practice: practice, on: connection, logger: logger)
+                    return (screening, profile)
+                }
+            }
+            let result = Result(id: screening.id, screening: screening, redFlags: answers.redFlags,
+                                needsClearance: answers.hasRedFlag, warnings: profile.warnings)
+            if options.json { return try Output.json(result) }
+            Output.line("recorded screening \(screening.id) for client \(client)")
+            if answers.hasRedFlag {
+                Output.line("RED FLAG: \(answers.redFlags.joined(separator: "; ")).")
+                Output.line("This client needs a physician's clearance before booking. Record it with:")
+                Output.line("  practice screening clear \(client) --provider PROVIDER --date YYYY-MM-DD")
+            } else {
+                Output.line("no red flags: the client may be booked")
+            }
+            profile.warnings.filter { !$0.contains("RED FLAG") }.forEach(Output.warn)
+        }
+    }
+
+    struct Clear: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a physician's clearance for a client's latest red-flag screening.")
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @Option(help: ArgumentHelp("The clearing physician's provider id.", valueName: "provider-id"), transform: parseID)
+        var provider: Int64
+        @Option(help: ArgumentHelp("Date of the clearance.", valueName: "YYYY-MM-DD"), transform: parseDate) var date: CalendarDate
+        @Option(help: "A note, e.g. what the physician ruled out.") var note: String?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let (client, provider, date, note) = (client, provider, date, note)
+            let clearance = try await withPractice(options) { database, practice in
+                try await database.transaction { connection in
+                    let today = try await connection.todayInPractice(practice, logger: logger)
+                    guard date <= today else { throw PracticeError.invalid(field: "--date", reason: "\(date) is in the future") }
+                    return try await ScreeningRepository.clear(clientID: client, providerID: provider, date: date, note: note,
+                                                               practiceID: practice.id, on: connection, logger: logger)
+                }
+            }
+            if options.json { return try Output.json(clearance) }
+            Output.line("recorded clearance \(clearance.id) for client \(client): the client may now be booked")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import PracticeCore
+import PracticeStore
+
+struct SetupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "setup",
+        abstract: "Create a practice, with the evidence policy's default numbers.",
+        discussion: "Example: practice setup --name \"Riverside Back Care\" --timezone America/New_York")
+
+    @Option(help: "The practice's name (unique in this database).")
+    var name: String
+    @Option(help: ArgumentHelp("IANA time zone the practice books in, e.g. America/New_York.", valueName: "zone"))
+    var timezone: String
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard TimeZone.knownTimeZoneIdentifiers.contains(timezone) || timezone == "UTC" else {
+            throw ValidationError("--timezone: '\(timezone)' is not an IANA time zone such as America/New_York or Europe/London")
+        }
+    }
+
+    func run() async throws {
+        let name = try NewStaffMember(name: name, role: .owner).name  // the same name rules as everywhere
+        let zone = timezone
+        let practice = try await withDatabase { database in
+            try await database.transaction { connection in
+                try await Practices.create(name: name, timeZone: zone, on: connection, logger: logger)
+            }
+        }
+        if output.json { return try Output.json(practice) }
+        Output.line("created practice \(practice.id): \(practice.name) (\(practice.timeZone))")
+        Output.line("next: add staff with `practice staff add --name NAME --role therapist --msk-years 3`")
+    }
+}
+
+struct StaffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "staff", abstract: "Owners, therapists and front-desk staff.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a staff member.")
+        @Option(help: "Full name.") var name: String
+        @Option(help: "owner, therapist or front-desk.") var role: StaffRole
+        @Option(name: .customLong("msk-years"),
+                help: "Years specialising in musculoskeletal work (the evidence favours 2 or more).")
+        var mskYears: Double?
+        @Option(help: "Email address.") var email: String?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let new = try NewStaffMember(name: name, role: role, mskYears: mskYears, email: email)
+            let member = try await withPractice(options) { database, practice in
+                try await database.transaction { try await StaffRepository.add(new, practiceID: practice.id, on: $0, logger: logger) }
+            }
+            if options.json { return try Output.json(member) }
+            Output.line("added staff \(member.id): \(member.name) (\(member.role.cliName))")
+            if member.role == .therapist, (member.mskYears ?? 0) < 2 {
+                Output.warn("under 2 years of musculoskeletal experience; the evidence favours 2 or more")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List staff.")
+        @Option(help: "Only this role.") var role: StaffRole?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let role = role
+            let staff = try await withPractice(options) { database, practice in
+                try await database.read { try await StaffRepository.list(practiceID: practice.id, role: role, on: $0, logger: logger) }
+            }
+            if options.json { return try Output.json(staff) }
+            Output.table(["ID", "NAME", "ROLE", "MSK YEARS", "EMAIL"], staff.map {
+                [String($0.id), $0.name, $0.role.cliName, $0.mskYears?.formatted1 ?? "-", $0.email ?? "-"]
+            })
+        }
+    }
+}
+
+struct ProviderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provider", abstract: "Physicians, physical therapists and spine specialists outside the practice.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an external provider.")
+        @Option(help: "Full name, e.g. \"Dr. Maya Chen\".") var name: String
+        @Option(help: "physician, physical-therapist or spine-specialist.") var kind: ProviderKind
+        @Option(help: "National Provider Identifier (10 digits, check digit verified).") var npi: String?
+        @Option(help: "Clinic or hospital.") var clinic: String?
+        @Option(help: "Phone number.") var phone: String?
+        @Option(help: "Fax number (coordination summaries are often faxed).") var fax: String?
+        @Option(help: "Email address.") var email: String?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let new = try NewProvider(name: name, kind: kind, npi: npi, clinic: clinic, phone: phone, fax: fax, email: email)
+            let provider = try await withPractice(options) { database, practice in
+                try await database.transaction { try await ProviderRepository.add(new, practiceID: practice.id, on: $0, logger: logger) }
+            }
+            if options.json { return try Output.json(provider) }
+            Output.line("added provider \(provider.id): \(provider.name) (\(provider.kind.cliName))")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List external providers.")
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let providers = try await withPractice(options) { database, practice in
+                try await database.read { try await ProviderRepository.list(practiceID: practice.id, on: $0, logger: logger) }
+            }
+            if options.json { return try Output.json(providers) }
+            Output.table(["ID", "NAME", "KIND", "NPI", "CLINIC", "PHONE", "FAX"], providers.map {
+                [String($0.id), $0.name, $0.kind.cliName, $0.npi ?? "-", $0.clinic ?? "-", $0.phone ?? "-", $0.fax ?? "-"]
+            })
+        }
+    }
+}

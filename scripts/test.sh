@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Quick start, step 2: the whole test suite against a real PostgreSQL.
+#
+# Starts a throwaway cluster with `practice db start` in a temporary data folder (the same code
+# path as the embedded default), points the tests at it, and always stops and removes it, even
+# when the tests fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+swift build --build-tests
+bin="$(swift build --show-bin-path)"
+export PRACTICE_BIN="$bin/practice"
+
+data="$(mktemp -d /tmp/practice-test-XXXXXX)"
+chmod 755 "$data"
+cleanup() {
+    PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db stop >/dev/null 2>&1 || true
+    rm -rf "$data"
+}
+trap cleanup EXIT INT TERM
+
+unset DATABASE_URL
+PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db start
+export PRACTICE_TEST_DATABASE_URL="$(PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db url | sed 's|/massagepractice?|/postgres?|')"
+export PRACTICE_TEST_SCRATCH="$data"
+
+swift test --skip-build "$@"
