@@ -39,14 +39,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Fresh, migrated databases on the test run's real PostgreSQL server.
+        .target(
+            name: "PracticeTestSupport",
+            dependencies: ["PracticeStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/PracticeTestSupport"
+        ),
         .testTarget(name: "PracticeCoreTests", dependencies: ["PracticeCore"]),
         .testTarget(
             name: "PracticeStoreTests",
-            dependencies: ["PracticeCore", "PracticeStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: ["PracticeCore", "PracticeStore", "PracticeTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "PracticeCLITests",
-            dependencies: ["PracticeCore", "PracticeStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: ["PracticeCore", "PracticeStore", "PracticeTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -103,7 +103,7 @@ public struct EmbeddedPostgres: Sendable {
 
     func initialise() throws {
         let result = try runTool("initdb", [
-            "-D", clusterDirectory, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8", "--no-locale",
+            "-D", clusterDirectory, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
         ])
         guard result.status == 0 else {
             throw PracticeError.database("initdb failed in \(clusterDirectory): \(result.lastLine)")

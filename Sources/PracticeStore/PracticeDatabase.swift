@@ -12,6 +12,7 @@ public struct PracticeDatabase: Sendable {
 
     /// Runs `body` with a live client: the client's `run()` goes in a task beside it and is
     /// cancelled when `body` returns, as PostgresNIO's lifecycle asks.
+    @discardableResult
     public static func withDatabase<Result: Sendable>(
         url: DatabaseURL,
         logger: Logger,

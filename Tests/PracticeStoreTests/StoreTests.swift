@@ -1,0 +1,277 @@
+import Logging
+import PostgresNIO
+import PracticeCore
+import PracticeStore
+import PracticeTestSupport
+import Testing
+
+private let logger = TestDatabase.logger
+
+@Suite("Migrations")
+struct MigrationTests {
+    @Test func applyingTwiceChangesNothing() async throws {
+        let url = try await TestDatabase.create(migrated: false)
+        try await PracticeDatabase.withDatabase(url: url, logger: logger) { database in
+            let pendingBefore = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
+            #expect(pendingBefore.map(\.version) == Migrator.all.map(\.version))
+            let first = try await Migrator.migrate(database)
+            #expect(first.count == Migrator.all.count)
+            let second = try await Migrator.migrate(database)
+            #expect(second.isEmpty)
+            let pendingAfter = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
+            #expect(pendingAfter.isEmpty)
+        }
+    }
+
+    @Test func concurrentMigratorsApplyEachMigrationOnce() async throws {
+        let url = try await TestDatabase.create(migrated: false)
+        let applied = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await PracticeDatabase.withDatabase(url: url, logger: logger) { try await Migrator.migrate($0).count }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(applied == Migrator.all.count)
+        try await PracticeDatabase.withDatabase(url: url, logger: logger) { database in
+            let rows = try await database.read { connection in
+                try await connection.query("SELECT count(*)::int FROM schema_migrations", logger: logger).decode(Int.self)
+                    .reduce(0, +)
+            }
+            #expect(rows == Migrator.all.count)
+        }
+    }
+}
+
+@Suite("Store round trips and database invariants")
+struct StoreTests {
+    /// A practice with a therapist, a front desk and a physician.
+    struct Fixture {
+        var practice: Practice
+        var therapist: StaffMember
+        var frontDesk: StaffMember
+        var physician: Provider
+        var physio: Provider
+    }
+
+    func fixture(_ database: PracticeDatabase) async throws -> Fixture {
+        try await database.transaction { c in
+            let practice = try await Practices.create(name: "Test Practice", timeZone: "America/New_York", on: c, logger: logger)
+            let therapist = try await StaffRepository.add(try NewStaffMember(name: "Marcus Bell", role: .therapist, mskYears: 7),
+                                                          practiceID: practice.id, on: c, logger: logger)
+            let desk = try await StaffRepository.add(try NewStaffMember(name: "Lena Ortiz", role: .frontDesk),
+                                                     practiceID: practice.id, on: c, logger: logger)
+            let physician = try await ProviderRepository.add(try NewProvider(name: "Dr. Maya Chen", kind: .physician, npi: "1234567893"),
+                                                             practiceID: practice.id, on: c, logger: logger)
+            let physio = try await ProviderRepository.add(try NewProvider(name: "Jordan Pike", kind: .physicalTherapist),
+                                                          practiceID: practice.id, on: c, logger: logger)
+            return Fixture(practice: practice, therapist: therapist, frontDesk: desk, physician: physician, physio: physio)
+        }
+    }
+
+    func newClient(_ name: String, therapist: Int64? = nil) throws -> NewClient {
+        try NewClient(name: name, dateOfBirth: CalendarDate(parsing: "1980-04-12"), painOnset: CalendarDate(parsing: "2026-01-10"),
+                      phone: "(555) 010-1234", email: "a@example.com", primaryTherapistID: therapist,
+                      today: CalendarDate(parsing: "2026-11-25"))
+    }
+
+    @Test func practiceCarriesTheDefaultPolicy() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await fixture(database)
+            #expect(f.practice.policy == .cochrane2015)
+            #expect(f.practice.timeZone == "America/New_York")
+            let resolved = try await database.read { try await Practices.resolve(nil, on: $0, logger: logger) }
+            #expect(resolved.id == f.practice.id)
+        }
+    }
+
+    @Test func practiceSelection() async throws {
+        try await TestDatabase.withFresh { database in
+            await #expect(throws: PracticeError.self) {
+                try await database.read { try await Practices.resolve(nil, on: $0, logger: logger) }
+            }
+            _ = try await fixture(database)
+            let second = try await database.transaction {
+                try await Practices.create(name: "Second", timeZone: "Europe/London", on: $0, logger: logger)
+            }
+            do {
+                _ = try await database.read { try await Practices.resolve(nil, on: $0, logger: logger) }
+                Issue.record("expected a choice to be required")
+            } catch let PracticeError.practiceSelection(message) {
+                #expect(message.contains("--practice"))
+            }
+            let picked = try await database.read { try await Practices.resolve(second.id, on: $0, logger: logger) }
+            #expect(picked.name == "Second")
+        }
+    }
+
+    @Test func clientRoundTripAndSearch() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await fixture(database)
+            let added = try await database.transaction {
+                try await ClientRepository.add(try newClient("Zoë Ångström-Núñez", therapist: f.therapist.id),
+                                               practiceID: f.practice.id, on: $0, logger: logger)
+            }
+            let fetched = try await database.read { try await ClientRepository.get(added.id, practiceID: f.practice.id, on: $0, logger: logger) }
+            #expect(fetched == added)
+            #expect(fetched.name == "Zoë Ångström-Núñez")
+            #expect(fetched.painOnset.description == "2026-01-10")
+            #expect(fetched.primaryTherapistID == f.therapist.id)
+            let hits = try await database.read { try await ClientRepository.list(practiceID: f.practice.id, search: "ångström", on: $0, logger: logger) }
+            #expect(hits.map(\.id) == [added.id])
+            let misses = try await database.read { try await ClientRepository.list(practiceID: f.practice.id, search: "100%", on: $0, logger: logger) }
+            #expect(misses.isEmpty)
+        }
+    }
+
+    @Test func duplicateClientIsADomainError() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await fixture(database)
+            _ = try await database.transaction { try await ClientRepository.add(try newClient("Ana Ruiz"), practiceID: f.practice.id, on: $0, logger: logger) }
+            await #expect(throws: PracticeError.duplicate("a client with that name and date of birth already exists in this practice")) {
+                try await database.transaction { try await ClientRepository.add(try newClient("ANA RUIZ"), practiceID: f.practice.id, on: $0, logger: logger) }
+            }
+        }
+    }
+
+    @Test func primaryTherapistMustBeATherapistEvenInSQL() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await fixture(database)
+            await #expect(throws: PracticeError.invalid(field: "--therapist", reason: "staff member \(f.frontDesk.id) is front-desk, not a therapist")) {
+                try await database.transaction {
+                    try await ClientRepository.add(try newClient("Ana Ruiz", therapist: f.frontDesk.id), practiceID: f.practice.id, on: $0, logger: logger)
+                }
+            }
+            // Past the Swift check, the composite foreign key still refuses.
+            await #expect(throws: PracticeError.invalid(field: "--therapist", reason: "refers to a record that does not exist in this practice")) {
+                try await database.transaction { c in
+                    _ = try await c.query("""
+                        INSERT INTO clients (practice_id, name, date_of_birth, pain_onset, primary_therapist_id)
+                        VALUES (\(f.practice.id), 'X', '1980-01-01', '2026-01-01', \(f.frontDesk.id))
+                        """, logger: logger)
+                }
+            }
+        }
+    }
+
+    @Test func screeningGateAndClearance() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await fixture(database)
+            let p = f.practice
+            let client = try await database.transaction { try await ClientRepository.add(try newClient("Hugo Schmidt"), practiceID: p.id, on: $0, logger: logger) }
+            var profile = try await database.read { try await ClientProfile.load(clientID: client.id, practice: p, on: $0, logger: logger) }
+            #expect(profile.screeningState == "not-screened" && !profile.mayBook)
+
+            // Clearing without a red flag is refused.
+            await #expect(throws: PracticeError.self) {
+                try await database.transaction { try await ScreeningRepository.clear(clientID: client.id, providerID: f.physician.id,
+                                                                                     date: CalendarDate(parsing: "2026-11-20"), note: nil,
+                                                                                     practiceID: p.id, on: $0, logger: logger) }
+            }
+            let answers = ScreeningAnswers(weightLossOrFever: true, bilateralNumbnessOrBowelBladder: false, cancerOrMajorTrauma: false)
+            _ = try await database.transaction { try await ScreeningRepository.record(clientID: client.id, answers: answers, screenedBy: f.frontDesk.id,
+                                                                                      practiceID: p.id, on: $0, logger: logger) }
+            profile = try await database.read { try await ClientProfile.load(clientID: client.id, practice: p, on: $0, logger: logger) }
+            #expect(profile.screeningState == "needs-clearance" && !profile.mayBook)
+
+            // A physical therapist cannot clear red flags; the database's own key says so too.
+            await #expect(throws: PracticeError.self) {
+                try await database.transaction { try await ScreeningRepository.clear(clientID: client.id, providerID: f.physio.id,
+                                                                                     date: CalendarDate(parsing: "2026-11-20"), note: nil,
+                                                                                     practiceID: p.id, on: $0, logger: logger) }
+            }
+            let clearance = try await database.transaction {
+                try await ScreeningRepository.clear(clientID: client.id, providerID: f.physician.id, date: CalendarDate(parsing: "2026-11-20"),
+                                                    note: "ruled out infection", practiceID: p.id, on: $0, logger: logger)
+            }
+            profile = try await database.read { try await ClientProfile.load(clientID: client.id, practice: p, on: $0, logger: logger) }
+            #expect(profile.screeningState == "cleared" && profile.mayBook)
+            #expect(profile.clearance == clearance)
+        }
+    }
+
+    @Test func databaseRefusesWhatSwiftWouldRefuse() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await fixture(database)
+            let p = f.practice.id
+            let client = try await database.transaction { try await ClientRepository.add(try newClient("Ana Ruiz"), practiceID: p, on: $0, logger: logger) }
+            // Scores out of range: CHECK.
+            await #expect(throws: PracticeError.self) {
+                try await database.transaction { c in
+                    _ = try await c.query("""
+                        INSERT INTO pain_reports (practice_id, client_id, source, score, reported_at)
+                        VALUES (\(p), \(client.id), 'self_reported', 11, now())
+                        """, logger: logger)
+                }
+            }
+            // Two live appointments at once for one therapist: exclusion constraint, SQLSTATE 23P01.
+            let other = try await database.transaction { try await ClientRepository.add(try newClient("Ben Okoro"), practiceID: p, on: $0, logger: logger) }
+            let insert: @Sendable (Int64, String) async throws -> Void = { clientID, status in
+                try await database.transaction { c in
+                    _ = try await c.query("""
+                        INSERT INTO appointments (practice_id, client_id, therapist_id, starts_at, ends_at, status)
+                        VALUES (\(p), \(clientID), \(f.therapist.id), '2026-12-01 15:00Z', '2026-12-01 16:00Z', \(status))
+                        """, logger: logger)
+                }
+            }
+            try await insert(client.id, "booked")
+            await #expect(throws: PracticeError.conflict("the therapist already has an appointment at that time")) {
+                try await insert(other.id, "booked")
+            }
+            // A cancelled appointment does not hold the slot.
+            try await insert(other.id, "cancelled")
+        }
+    }
+
+    @Test func signedNotesAndAddendaCannotChangeEvenInSQL() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await fixture(database)
+            let p = f.practice.id
+            let client = try await database.transaction { try await ClientRepository.add(try newClient("Ana Ruiz"), practiceID: p, on: $0, logger: logger) }
+            let (note, addendum) = try await database.transaction { c in
+                let appointment = try await AppointmentRepository.recordCompleted(
+                    .init(clientID: client.id, therapistID: f.therapist.id, startsAt: .now.addingTimeInterval(-86_400), minutes: 60,
+                          techniques: ["swedish"], painBefore: 6, painAfter: 4), practiceID: p, on: c, logger: logger)
+                let note = try await SessionNoteRepository.addSigned(appointmentID: appointment, subjective: "s", objective: "o",
+                                                                     assessment: "a", plan: "p", signedBy: f.therapist.id,
+                                                                     practiceID: p, on: c, logger: logger)
+                let addendum = try await c.insertReturningIDForTests("""
+                    INSERT INTO note_addenda (practice_id, note_id, author_id, reason, body)
+                    VALUES (\(p), \(note), \(f.therapist.id), 'typo', 'left, not right') RETURNING id
+                    """)
+                return (note, addendum)
+            }
+            for statement: PostgresQuery in [
+                "UPDATE session_notes SET plan = 'changed' WHERE id = \(note)",
+                "DELETE FROM session_notes WHERE id = \(note)",
+                "UPDATE note_addenda SET body = 'changed' WHERE id = \(addendum)",
+                "DELETE FROM note_addenda WHERE id = \(addendum)",
+            ] {
+                await #expect(throws: PracticeError.self) {
+                    try await database.transaction { _ = try await $0.query(statement, logger: logger) }
+                }
+            }
+        }
+    }
+
+    @Test func demoIsIdempotent() async throws {
+        try await TestDatabase.withFresh { database in
+            let first = try await DemoPractice.seed(database)
+            #expect(first.created)
+            #expect(first.therapists == 3 && first.clients >= 20 && first.redFlags == 2 && first.redFlagsCleared == 1)
+            #expect(first.acute > 0 && first.subAcute > 0 && first.chronic > 0)
+            #expect(first.completedSessions > 50 && first.pressureFeedback > 0 && first.referralLetters >= 3)
+            let before = try await TestDatabase.rowCounts(database)
+            let second = try await DemoPractice.seed(database)
+            #expect(!second.created)
+            #expect(try await TestDatabase.rowCounts(database) == before)
+        }
+    }
+}
+
+extension PostgresConnection {
+    func insertReturningIDForTests(_ query: PostgresQuery) async throws -> Int64 {
+        try await self.query(query, logger: logger).decode(Int64.self).reduce(0) { $1 }
+    }
+}
