@@ -134,7 +134,7 @@ public enum DemoPractice {
             let therapist = therapists[index % therapists.count]
             let new = try NewClient(name: demo.name, dateOfBirth: try CalendarDate(parsing: demo.dob),
                                     painOnset: today.adding(days: -demo.onsetDaysAgo),
-                                    phone: "(555) 01\(String(format: "%02d", index))-\(String(format: "%04d", 3000 + index * 7))",
+                                    phone: "(555) 013-\(String(format: "%04d", 3000 + index * 7))",
                                     email: nil, primaryTherapistID: therapist, today: today)
             let client = try await ClientRepository.add(new, practiceID: p, on: connection, logger: logger)
             let answers = ScreeningAnswers(weightLossOrFever: false, bilateralNumbnessOrBowelBladder: false,
