@@ -22,8 +22,14 @@ public enum Migrator {
     }
 
     /// Migrations not yet applied, in order.
+    /// Reads only: no DDL outside the advisory lock, so many processes may ask at once.
     public static func pending(on connection: PostgresConnection, logger: Logger) async throws -> [Migration] {
-        try await ensureLedger(on: connection, logger: logger)
+        var ledgerExists = false
+        for try await exists in try await connection.query(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger).decode(Bool.self) {
+            ledgerExists = exists
+        }
+        guard ledgerExists else { return all }
         let applied = try await appliedVersions(on: connection, logger: logger)
         return all.filter { !applied.contains($0.version) }
     }
