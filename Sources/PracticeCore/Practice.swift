@@ -16,6 +16,21 @@ public struct Practice: Sendable, Codable, Equatable, Identifiable {
     }
 }
 
+/// What `practice setup` asks for, checked before anything is written.
+public struct NewPractice: Sendable, Equatable {
+    public var name: String
+    public var timeZone: String
+
+    public init(name: String, timeZone: String) throws(PracticeError) {
+        self.name = try Validate.name(name, field: "--name")
+        guard timeZone == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(timeZone) else {
+            throw .invalid(field: "--timezone",
+                           reason: "'\(timeZone)' is not an IANA time zone such as America/New_York or Europe/London")
+        }
+        self.timeZone = timeZone
+    }
+}
+
 public enum StaffRole: String, Sendable, Codable, CaseIterable {
     case owner
     case therapist

@@ -33,7 +33,7 @@ public struct WeeklyRecurrence: Sendable, Equatable {
         guard (0...23).contains(hour), (0...59).contains(minute) else {
             throw .invalid(field: "--at", reason: "\(hour):\(minute) is not a time of day")
         }
-        guard TimeZone(identifier: timeZone) != nil else {
+        guard timeZone == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(timeZone) else {
             throw .invalid(field: "timezone", reason: "'\(timeZone)' is not an IANA time zone")
         }
         switch end {

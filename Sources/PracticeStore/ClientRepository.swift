@@ -80,9 +80,10 @@ public struct ClientProfile: Sendable, Codable {
         } else { nil }
         let screening = try await ScreeningRepository.latest(clientID: clientID, practiceID: practice.id,
                                                              on: connection, logger: logger)
-        let clearance = try await screening.asyncMap {
-            try await ScreeningRepository.clearance(screeningID: $0.id, practiceID: practice.id, on: connection, logger: logger)
-        } ?? nil
+        let clearance: Clearance? = if let screening {
+            try await ScreeningRepository.clearance(screeningID: screening.id, practiceID: practice.id,
+                                                    on: connection, logger: logger)
+        } else { nil }
         let state = ScreeningState.from(latest: screening, clearance: clearance)
         let duration = PainDuration.classify(onset: client.painOnset, asOf: today, policy: practice.policy)
         var warnings: [String] = []
@@ -94,14 +95,5 @@ public struct ClientProfile: Sendable, Codable {
                              painDays: client.painOnset.days(until: today), screening: screening, clearance: clearance,
                              screeningState: state.code, screeningSummary: state.summary, mayBook: state.mayBook,
                              warnings: warnings)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): try await transform(value)
-        case .none: nil
-        }
     }
 }

@@ -4,7 +4,7 @@ import PracticeCore
 
 extension PostgresConnection {
     /// Runs an `INSERT … RETURNING id` and gives back the id.
-    func insertReturningID(_ query: PostgresQuery, logger: Logger) async throws -> Int64 {
+    public func insertReturningID(_ query: PostgresQuery, logger: Logger) async throws -> Int64 {
         for try await id in try await self.query(query, logger: logger).decode(Int64.self) {
             return id
         }

@@ -15,18 +15,11 @@ struct SetupCommand: AsyncParsableCommand {
     var timezone: String
     @OptionGroup var output: OutputOptions
 
-    func validate() throws {
-        guard TimeZone.knownTimeZoneIdentifiers.contains(timezone) || timezone == "UTC" else {
-            throw ValidationError("--timezone: '\(timezone)' is not an IANA time zone such as America/New_York or Europe/London")
-        }
-    }
-
     func run() async throws {
-        let name = try NewStaffMember(name: name, role: .owner).name  // the same name rules as everywhere
-        let zone = timezone
+        let new = try NewPractice(name: name, timeZone: timezone)
         let practice = try await withDatabase { database in
             try await database.transaction { connection in
-                try await Practices.create(name: name, timeZone: zone, on: connection, logger: logger)
+                try await Practices.create(name: new.name, timeZone: new.timeZone, on: connection, logger: logger)
             }
         }
         if output.json { return try Output.json(practice) }

@@ -236,10 +236,10 @@ struct StoreTests {
                 let note = try await SessionNoteRepository.addSigned(appointmentID: appointment, subjective: "s", objective: "o",
                                                                      assessment: "a", plan: "p", signedBy: f.therapist.id,
                                                                      practiceID: p, on: c, logger: logger)
-                let addendum = try await c.insertReturningIDForTests("""
+                let addendum = try await c.insertReturningID("""
                     INSERT INTO note_addenda (practice_id, note_id, author_id, reason, body)
                     VALUES (\(p), \(note), \(f.therapist.id), 'typo', 'left, not right') RETURNING id
-                    """)
+                    """, logger: logger)
                 return (note, addendum)
             }
             for statement: PostgresQuery in [
@@ -267,11 +267,5 @@ struct StoreTests {
             #expect(!second.created)
             #expect(try await TestDatabase.rowCounts(database) == before)
         }
-    }
-}
-
-extension PostgresConnection {
-    func insertReturningIDForTests(_ query: PostgresQuery) async throws -> Int64 {
-        try await self.query(query, logger: logger).decode(Int64.self).reduce(0) { $1 }
     }
 }
