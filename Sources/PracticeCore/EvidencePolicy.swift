@@ -29,6 +29,8 @@ public struct EvidencePolicy: Sendable, Equatable, Codable {
     public var reliefEarly: ClosedRange<Double> = 0.5...1.0
     /// Expected relief after 4–6 sessions.
     public var reliefMid: ClosedRange<Double> = 1.5...2.5
+    /// A gap longer than this between completed visits ends one course and starts the next.
+    public var courseBreakDays: Int = 56
 
     public init() {}
 

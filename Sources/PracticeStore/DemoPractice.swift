@@ -29,6 +29,9 @@ public enum DemoPractice {
         public var pressureFeedback: Int
         public var signedNotes: Int
         public var referralLetters: Int
+        public var series: Int = 0
+        public var upcomingVisits: Int = 0
+        public var nextWeek: String = ""
     }
 
     /// Creates the demo practice unless it is already there; either way returns what it holds.
@@ -40,13 +43,14 @@ public enum DemoPractice {
                 return try await summary(of: existing, created: false, on: connection, logger: database.logger)
             }
             let practice = try await Practices.create(name: name, timeZone: timeZone, on: connection, logger: database.logger)
-            try await populate(practice, on: connection, logger: database.logger)
+            let therapists = try await populate(practice, on: connection, logger: database.logger)
+            try await bookAhead(practice, therapists: therapists, on: connection, logger: database.logger)
             return try await summary(of: practice, created: true, on: connection, logger: database.logger)
         }
     }
 
     enum Course {
-        case none, single, weekly, twiceWeeklyImproving, sporadic, noImprovement, courseCap, overScheduled
+        case none, single, weekly, twiceWeeklyImproving, sporadic, noImprovement, noImprovementLong, courseCap, overScheduled
     }
 
     struct DemoClient {
@@ -71,7 +75,7 @@ public enum DemoPractice {
         .init(name: "Jamal Wright", dob: "1979-10-10", onsetDaysAgo: 500, course: .weekly),
         .init(name: "Keiko Tanaka", dob: "1983-05-21", onsetDaysAgo: 95, course: .twiceWeeklyImproving, redFlag: true),
         .init(name: "Liam O'Connor", dob: "1990-08-03", onsetDaysAgo: 30, course: .none),
-        .init(name: "Maria Rossi", dob: "1964-04-27", onsetDaysAgo: 1500, course: .noImprovement),
+        .init(name: "Maria Rossi", dob: "1964-04-27", onsetDaysAgo: 1500, course: .noImprovementLong),
         .init(name: "Noah Fischer", dob: "1998-12-12", onsetDaysAgo: 50, course: .twiceWeeklyImproving),
         .init(name: "Olivia Brown", dob: "1977-06-18", onsetDaysAgo: 260, course: .sporadic),
         .init(name: "Pedro Alves", dob: "1970-01-09", onsetDaysAgo: 88, course: .weekly),
@@ -94,6 +98,8 @@ public enum DemoPractice {
         case .sporadic: [(44, 6, 5), (25, 6, 5), (4, 6, 5)]
         case .noImprovement:
             [(24, 7, 6), (21, 7, 7), (17, 7, 6), (14, 7, 7), (10, 7, 6), (7, 7, 7), (3, 7, 6)]
+        case .noImprovementLong:
+            [(31, 6, 5), (28, 6, 6), (24, 6, 5), (21, 6, 6), (17, 6, 5), (14, 7, 6), (10, 6, 5), (7, 6, 6), (3, 6, 5)]
         case .courseCap:
             [(38, 8, 7), (35, 7, 6), (31, 7, 6), (28, 6, 5), (24, 6, 5), (21, 5, 4), (17, 5, 4), (14, 5, 4),
              (10, 5, 4), (7, 5, 4), (3, 5, 4)]
@@ -101,7 +107,8 @@ public enum DemoPractice {
         }
     }
 
-    static func populate(_ practice: Practice, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Returns the therapists' ids.
+    static func populate(_ practice: Practice, on connection: PostgresConnection, logger: Logger) async throws -> [Int64] {
         let p = practice.id
         func staff(_ name: String, _ role: StaffRole, _ years: Double?, _ email: String) async throws -> Int64 {
             try await StaffRepository.add(try NewStaffMember(name: name, role: role, mskYears: years, email: email),
@@ -169,7 +176,7 @@ public enum DemoPractice {
             }
             // Pressure feedback: mostly eased, and one entry above 5/10 that was only held (a flag).
             for (visit, appointment) in appointments.enumerated() where visit % 3 == 0 {
-                let flagged = demo.course == .noImprovement && visit == 3
+                let flagged = [.noImprovement, .noImprovementLong].contains(demo.course) && visit == 3
                 _ = try await PressureFeedbackRepository.add(
                     appointmentID: appointment, region: ["lumbar_left", "quadratus_lumborum", "glutes", "lumbar_right"][visit % 4],
                     pressure: flagged ? 7 : 5, discomfort: flagged ? 7 : 4, action: flagged ? "held" : "eased",
@@ -196,12 +203,43 @@ public enum DemoPractice {
                           body: "Pain down from 7/10 to 3/10 over 8 sessions; please continue core strengthening."),
                     practiceID: p, on: connection, logger: logger)
             }
-            if demo.course == .noImprovement {
+            if demo.course == .noImprovementLong {
                 _ = try await ReferralLetterRepository.add(
                     .init(clientID: client.id, providerID: spine, direction: "outgoing", kind: "referral", status: "draft",
-                          date: today, body: "No improvement after 7 sessions of massage; referral for spine assessment."),
+                          date: today, body: "No improvement after 9 sessions of massage; referral for spine assessment."),
                     practiceID: p, on: connection, logger: logger)
             }
+        }
+        return therapists
+    }
+
+    /// Working hours for everyone, and the coming weeks booked as weekly series through the same
+    /// booking rules the front desk uses (gate, overlaps, weekly limit).
+    static func bookAhead(_ practice: Practice, therapists: [Int64], on connection: PostgresConnection,
+                          logger: Logger) async throws {
+        for (index, therapist) in therapists.enumerated() {
+            var hours = try WorkingHours.parse("mon-fri 08:00-18:00")
+            if index == 0 { hours += try WorkingHours.parse("sat 09:00-13:00") }
+            try await Scheduling.setWorkingHours(hours, therapistID: therapist, practice: practice, on: connection, logger: logger)
+        }
+        let today = try await connection.todayInPractice(practice, logger: logger)
+        let nextMonday = IsoWeek(containing: today).adding(weeks: 1).monday
+        let ids = Dictionary(uniqueKeysWithValues: try await ClientRepository.list(practiceID: practice.id, on: connection, logger: logger)
+            .map { ($0.name, $0.id) })
+        for (index, demo) in clients.enumerated() {
+            let weekdays: Set<Int>
+            switch demo.course {
+            case .twiceWeeklyImproving: weekdays = index % 2 == 0 ? [2, 5] : [1, 4]
+            case .weekly: weekdays = [3]
+            default: continue
+            }
+            let hour = 9 + index / therapists.count
+            let request = BookingRequest(
+                clientID: ids[demo.name]!,
+                therapistID: therapists[index % therapists.count],
+                at: LocalDateTime(date: nextMonday, time: try TimeOfDay(hour: hour, minute: 0)),
+                minutes: 60, weekly: (weekdays, .count(weekdays.count * 4)))
+            _ = try await Scheduling.book(request, practice: practice, on: connection, logger: logger)
         }
     }
 
@@ -220,13 +258,17 @@ public enum DemoPractice {
               (SELECT count(*)::int FROM pain_reports WHERE practice_id = \(p)),
               (SELECT count(*)::int FROM pressure_feedback WHERE practice_id = \(p)),
               (SELECT count(*)::int FROM session_notes WHERE practice_id = \(p) AND signed_at IS NOT NULL),
-              (SELECT count(*)::int FROM referral_letters WHERE practice_id = \(p))
+              (SELECT count(*)::int FROM referral_letters WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM appointment_series WHERE practice_id = \(p)),
+              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = 'booked' AND starts_at > now())
             """, logger: logger)
         var summary = Summary(practiceID: p, practiceName: practice.name, created: created, staff: 0, therapists: 0,
                               providers: 0, clients: 0, acute: 0, subAcute: 0, chronic: 0, redFlags: 0, redFlagsCleared: 0,
                               completedSessions: 0, painReports: 0, pressureFeedback: 0, signedNotes: 0, referralLetters: 0)
-        for try await (staff, therapists, providers, clients, flags, cleared, sessions, pain, feedback, notes, letters)
-            in rows.decode((Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int).self) {
+        for try await (staff, therapists, providers, clients, flags, cleared, sessions, pain, feedback, notes, letters, series, upcoming)
+            in rows.decode((Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int).self) {
+            summary.series = series
+            summary.upcomingVisits = upcoming
             summary.staff = staff
             summary.therapists = therapists
             summary.providers = providers
@@ -240,6 +282,7 @@ public enum DemoPractice {
             summary.referralLetters = letters
         }
         let today = try await connection.todayInPractice(practice, logger: logger)
+        summary.nextWeek = IsoWeek(containing: today).adding(weeks: 1).description
         for client in try await ClientRepository.list(practiceID: p, on: connection, logger: logger) {
             switch PainDuration.classify(onset: client.painOnset, asOf: today, policy: practice.policy) {
             case .acute: summary.acute += 1

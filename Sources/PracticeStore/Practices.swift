@@ -9,7 +9,7 @@ public enum Practices {
                sporadic_gap_days, course_cap_sessions, no_improvement_sessions, no_improvement_firm_sessions,
                monthly_reduction_percent, monthly_window_days, session_min_minutes, session_max_minutes,
                max_discomfort, relief_early_min::float8, relief_early_max::float8, relief_mid_min::float8,
-               relief_mid_max::float8
+               relief_mid_max::float8, course_break_days
         FROM practices
         """
 
@@ -64,9 +64,9 @@ public enum Practices {
         var practices: [Practice] = []
         let rows = try await connection.query(query, logger: logger)
         for try await (id, name, zone, acute, chronic, minVisits, maxVisits, gap, cap, noImp, noImpFirm, monthly,
-                       window, minMinutes, maxMinutes, discomfort, earlyMin, earlyMax, midMin, midMax)
+                       window, minMinutes, maxMinutes, discomfort, earlyMin, earlyMax, midMin, midMax, courseBreak)
             in rows.decode((Int64, String, String, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
-                            Double, Double, Double, Double).self) {
+                            Double, Double, Double, Double, Int).self) {
             var policy = EvidencePolicy()
             policy.acuteWeeks = acute
             policy.chronicWeeks = chronic
@@ -83,6 +83,7 @@ public enum Practices {
             policy.maxDiscomfort = discomfort
             policy.reliefEarly = earlyMin...earlyMax
             policy.reliefMid = midMin...midMax
+            policy.courseBreakDays = courseBreak
             practices.append(Practice(id: id, name: name, timeZone: zone, policy: policy))
         }
         return practices

@@ -23,8 +23,13 @@ struct DemoCommand: AsyncParsableCommand {
             ("sessions", "\(summary.completedSessions) completed, \(summary.painReports) pain scores, \(summary.pressureFeedback) pressure-feedback entries"),
             ("notes", "\(summary.signedNotes) signed SOAP notes"),
             ("letters", "\(summary.referralLetters) referral letters (prescription, clearance, referral, coordination)"),
+            ("booked ahead", "\(summary.series) weekly series, \(summary.upcomingVisits) upcoming visits"),
         ])
         Output.line()
-        Output.line("Try:  practice client list    practice client show 1    practice provider list")
+        Output.line("Try:")
+        Output.line("  practice check --flagged-only                      who is off the evidence's course, and why")
+        Output.line("  practice schedule --therapist 2 --week \(summary.nextWeek)   a therapist's week")
+        Output.line("  practice appointment slots --therapist 2 --week \(summary.nextWeek) --minutes 60")
+        Output.line("  practice client show 8                             a red flag waiting for a physician's clearance")
     }
 }

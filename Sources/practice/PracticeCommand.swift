@@ -17,7 +17,8 @@ struct PracticeCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DBCommand.self, MigrateCommand.self, SetupCommand.self, DemoCommand.self, StaffCommand.self,
-            ProviderCommand.self, ClientCommand.self, ScreeningCommand.self,
+            ProviderCommand.self, ClientCommand.self, ScreeningCommand.self, AppointmentCommand.self, ScheduleCommand.self,
+            CheckCommand.self,
         ]
     )
 }

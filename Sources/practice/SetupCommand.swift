@@ -31,7 +31,35 @@ struct SetupCommand: AsyncParsableCommand {
 struct StaffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "staff", abstract: "Owners, therapists and front-desk staff.",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, Hours.self])
+
+    struct Hours: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a therapist's weekly working hours, or replace them with --set.",
+            discussion: "Example: practice staff hours 2 --set \"mon-fri 09:00-17:00\" --set \"sat 10:00-14:00\"")
+        @Argument(help: ArgumentHelp("The therapist's staff id.", valueName: "staff"), transform: parseID) var staff: Int64
+        @Option(help: ArgumentHelp("Days and local hours, e.g. \"mon-fri 09:00-17:00\"; repeat for more.", valueName: "days hours"))
+        var set: [String] = []
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let entries = try set.flatMap { text throws(PracticeError) in try WorkingHours.parse(text) }
+            let staff = staff
+            let hours = try await withPractice(options) { database, practice in
+                try await database.transaction { connection in
+                    if !entries.isEmpty {
+                        try await Scheduling.setWorkingHours(entries, therapistID: staff, practice: practice, on: connection, logger: logger)
+                    } else {
+                        _ = try await StaffRepository.therapist(staff, field: "STAFF", practiceID: practice.id, on: connection, logger: logger)
+                    }
+                    return try await Scheduling.workingHours(therapistID: staff, practice: practice, on: connection, logger: logger)
+                }
+            }
+            if options.json { return try Output.json(hours) }
+            if hours.isEmpty { Output.line("no working hours set; set them with --set \"mon-fri 09:00-17:00\"") }
+            hours.forEach { Output.line("\(Weekday.name($0.weekday))  \($0.starts)–\($0.ends)") }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a staff member.")

@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PracticeCore
+
+/// `practice check`'s numbers for every active client of a practice, in one SQL statement: one
+/// pass over the practice, however many clients it has. The rules are then applied in
+/// PracticeCore (`FrequencyCheck`), by the practice's policy.
+public enum FrequencyCheckQuery {
+    /// How many ISO weeks the check looks back over, the current one included.
+    public static let weeksShown = 4
+
+    public static func run(practice: Practice, clientID: Int64? = nil, asOf: CalendarDate,
+                           on connection: PostgresConnection, logger: Logger) async throws -> [FrequencyReport] {
+        let policy = practice.policy
+        let windowStart = IsoWeek(containing: asOf).adding(weeks: -(weeksShown - 1)).monday
+        let rows = try await connection.query("""
+            WITH p AS (
+                SELECT \(practice.timeZone)::text AS tz, \(asOf.description)::date AS as_of,
+                       \(windowStart.description)::date AS wstart, \(policy.courseBreakDays)::int AS brk,
+                       \(policy.monthlyWindowDays)::int AS win
+            ),
+            cl AS (
+                SELECT c.id, c.name, c.pain_onset FROM clients c
+                WHERE c.practice_id = \(practice.id) AND c.active AND (\(clientID)::bigint IS NULL OR c.id = \(clientID))
+            ),
+            done AS (
+                SELECT a.client_id, a.id, a.starts_at, (a.starts_at AT TIME ZONE p.tz)::date AS day
+                FROM appointments a JOIN cl ON cl.id = a.client_id CROSS JOIN p
+                WHERE a.practice_id = \(practice.id) AND a.status = 'completed'
+                  AND (a.starts_at AT TIME ZONE p.tz)::date <= p.as_of
+            ),
+            gapped AS (
+                SELECT d.*, d.day - lag(d.day) OVER (PARTITION BY d.client_id ORDER BY d.starts_at) AS gap FROM done d
+            ),
+            coursed AS (
+                -- A gap longer than the course break starts a new course.
+                SELECT g.*, count(*) FILTER (WHERE g.gap > (SELECT brk FROM p))
+                           OVER (PARTITION BY g.client_id ORDER BY g.starts_at) AS course
+                FROM gapped g
+            ),
+            cur AS (
+                SELECT * FROM (
+                    SELECT c.*, max(c.course) OVER (PARTITION BY c.client_id) AS last_course,
+                           row_number() OVER (PARTITION BY c.client_id, c.course ORDER BY c.starts_at) AS n
+                    FROM coursed c) x
+                WHERE course = last_course
+            ),
+            course_stats AS (
+                SELECT client_id, min(day) AS start_day, max(day) AS last_day, count(*)::int AS sessions,
+                       max(gap) FILTER (WHERE n > 1) AS longest_gap,
+                       (array_agg(id ORDER BY starts_at))[1] AS first_appointment
+                FROM cur GROUP BY client_id
+            ),
+            trend AS (
+                -- Pain a client arrives with, or reports between visits; not the in-session "after".
+                SELECT r.client_id, r.score, r.reported_at, (r.reported_at AT TIME ZONE p.tz)::date AS day
+                FROM pain_reports r JOIN cl ON cl.id = r.client_id CROSS JOIN p
+                WHERE r.practice_id = \(practice.id) AND r.source IN ('before_session', 'self_reported')
+                  AND (r.reported_at AT TIME ZONE p.tz)::date <= p.as_of
+            ),
+            baseline AS (
+                SELECT cs.client_id, r.score FROM course_stats cs
+                JOIN pain_reports r ON r.practice_id = \(practice.id) AND r.appointment_id = cs.first_appointment
+                     AND r.source = 'before_session'
+            ),
+            latest AS (
+                SELECT DISTINCT ON (t.client_id) t.client_id, t.score
+                FROM trend t JOIN course_stats cs ON cs.client_id = t.client_id
+                WHERE t.day >= cs.start_day
+                ORDER BY t.client_id, t.reported_at DESC
+            ),
+            best AS (
+                SELECT t.client_id, min(t.score)::int AS score
+                FROM trend t JOIN course_stats cs ON cs.client_id = t.client_id CROSS JOIN p
+                WHERE t.day BETWEEN cs.start_day AND cs.start_day + p.win
+                GROUP BY t.client_id
+            ),
+            weeks AS (
+                SELECT (p.wstart + 7 * i::int) AS monday FROM p CROSS JOIN generate_series(0, \(weeksShown - 1)::int) AS i
+            ),
+            visits AS (
+                SELECT a.client_id, date_trunc('week', a.starts_at AT TIME ZONE p.tz)::date AS monday, count(*)::int AS n
+                FROM appointments a JOIN cl ON cl.id = a.client_id CROSS JOIN p
+                WHERE a.practice_id = \(practice.id) AND a.status IN ('booked', 'checked_in', 'completed')
+                  AND (a.starts_at AT TIME ZONE p.tz)::date >= p.wstart
+                  AND (a.starts_at AT TIME ZONE p.tz)::date < p.wstart + 7 * \(weeksShown)::int
+                GROUP BY 1, 2
+            ),
+            weekly AS (
+                SELECT cl.id AS client_id, array_agg(coalesce(v.n, 0) ORDER BY w.monday) AS counts
+                FROM cl CROSS JOIN weeks w LEFT JOIN visits v ON v.client_id = cl.id AND v.monday = w.monday
+                GROUP BY cl.id
+            ),
+            future AS (
+                SELECT DISTINCT a.client_id FROM appointments a JOIN cl ON cl.id = a.client_id CROSS JOIN p
+                WHERE a.practice_id = \(practice.id) AND a.status = 'booked' AND (a.starts_at AT TIME ZONE p.tz)::date > p.as_of
+            ),
+            scr AS (
+                SELECT DISTINCT ON (s.client_id) s.client_id, s.id, s.weight_loss_or_fever,
+                       s.bilateral_numbness_or_bowel_bladder, s.cancer_or_major_trauma,
+                       coalesce(s.night_pain, false) OR coalesce(s.leg_numbness, false) AS sharp,
+                       EXISTS (SELECT 1 FROM clearances k WHERE k.practice_id = \(practice.id) AND k.screening_id = s.id) AS cleared
+                FROM screenings s JOIN cl ON cl.id = s.client_id CROSS JOIN p
+                WHERE s.practice_id = \(practice.id) AND (s.screened_at AT TIME ZONE p.tz)::date <= p.as_of
+                ORDER BY s.client_id, s.screened_at DESC, s.id DESC
+            )
+            SELECT cl.id, cl.name, cl.pain_onset::text, w.counts, cs.start_day::text, cs.last_day::text,
+                   coalesce(cs.sessions, 0), cs.longest_gap, b.score::int, l.score::int, best.score,
+                   f.client_id IS NOT NULL, scr.client_id IS NOT NULL, coalesce(scr.weight_loss_or_fever, false),
+                   coalesce(scr.bilateral_numbness_or_bowel_bladder, false), coalesce(scr.cancer_or_major_trauma, false),
+                   coalesce(scr.cleared, false), coalesce(scr.sharp, false)
+            FROM cl
+            JOIN weekly w ON w.client_id = cl.id
+            LEFT JOIN course_stats cs ON cs.client_id = cl.id
+            LEFT JOIN baseline b ON b.client_id = cl.id
+            LEFT JOIN latest l ON l.client_id = cl.id
+            LEFT JOIN best ON best.client_id = cl.id
+            LEFT JOIN future f ON f.client_id = cl.id
+            LEFT JOIN scr ON scr.client_id = cl.id
+            ORDER BY cl.name, cl.id
+            """, logger: logger)
+
+        let weeks = (0..<weeksShown).map { IsoWeek(containing: windowStart.adding(days: 7 * $0)) }
+        var reports: [FrequencyReport] = []
+        for try await (id, name, onset, counts, start, last, sessions, longestGap, baselinePain, latestPain, bestPain,
+                       future, screened, weightLoss, bilateral, cancer, cleared, sharp)
+            in rows.decode((Int64, String, String, [Int], String?, String?, Int, Int?, Int?, Int?, Int?, Bool, Bool, Bool, Bool,
+                            Bool, Bool, Bool).self) {
+            let answers = ScreeningAnswers(weightLossOrFever: weightLoss, bilateralNumbnessOrBowelBladder: bilateral,
+                                           cancerOrMajorTrauma: cancer)
+            let screening = !screened ? "not-screened" : !answers.hasRedFlag ? "clear" : cleared ? "cleared" : "needs-clearance"
+            var courseStart = try start.map { try CalendarDate(parsing: $0) }
+            let lastVisit = try last.map { try CalendarDate(parsing: $0) }
+            // A course whose last visit is older than the course break, with nothing booked, has ended.
+            if let lastVisit, lastVisit.days(until: asOf) > policy.courseBreakDays, !future { courseStart = nil }
+            let metrics = FrequencyMetrics(
+                clientID: id, clientName: name, asOf: asOf, painOnset: try CalendarDate(parsing: onset),
+                weeks: zip(weeks, counts).map { FrequencyMetrics.WeekCount(week: $0, visits: $1) },
+                courseStart: courseStart, lastVisit: courseStart == nil ? nil : lastVisit,
+                sessionsInCourse: courseStart == nil ? 0 : sessions, longestGapDays: longestGap,
+                baselinePain: baselinePain, latestPain: latestPain, bestPainInFirstMonth: bestPain, hasFutureBooking: future,
+                screening: screening, redFlags: answers.redFlags, nightPainOrLegNumbness: sharp)
+            reports.append(FrequencyReport(metrics: metrics, flags: FrequencyCheck.flags(for: metrics, policy: policy)))
+        }
+        return reports
+    }
+}
