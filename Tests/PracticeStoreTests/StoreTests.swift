@@ -46,39 +46,13 @@ struct MigrationTests {
 
 @Suite("Store round trips and database invariants")
 struct StoreTests {
-    /// A practice with a therapist, a front desk and a physician.
-    struct Fixture {
-        var practice: Practice
-        var therapist: StaffMember
-        var frontDesk: StaffMember
-        var physician: Provider
-        var physio: Provider
-    }
-
-    func fixture(_ database: PracticeDatabase) async throws -> Fixture {
-        try await database.transaction { c in
-            let practice = try await Practices.create(name: "Test Practice", timeZone: "America/New_York", on: c, logger: logger)
-            let therapist = try await StaffRepository.add(try NewStaffMember(name: "Marcus Bell", role: .therapist, mskYears: 7),
-                                                          practiceID: practice.id, on: c, logger: logger)
-            let desk = try await StaffRepository.add(try NewStaffMember(name: "Lena Ortiz", role: .frontDesk),
-                                                     practiceID: practice.id, on: c, logger: logger)
-            let physician = try await ProviderRepository.add(try NewProvider(name: "Dr. Maya Chen", kind: .physician, npi: "1234567893"),
-                                                             practiceID: practice.id, on: c, logger: logger)
-            let physio = try await ProviderRepository.add(try NewProvider(name: "Jordan Pike", kind: .physicalTherapist),
-                                                          practiceID: practice.id, on: c, logger: logger)
-            return Fixture(practice: practice, therapist: therapist, frontDesk: desk, physician: physician, physio: physio)
-        }
-    }
-
     func newClient(_ name: String, therapist: Int64? = nil) throws -> NewClient {
-        try NewClient(name: name, dateOfBirth: CalendarDate(parsing: "1980-04-12"), painOnset: CalendarDate(parsing: "2026-01-10"),
-                      phone: "(555) 010-1234", email: "a@example.com", primaryTherapistID: therapist,
-                      today: CalendarDate(parsing: "2026-11-25"))
+        try TestPractice.newClient(name, therapist: therapist)
     }
 
     @Test func practiceCarriesTheDefaultPolicy() async throws {
         try await TestDatabase.withFresh { database in
-            let f = try await fixture(database)
+            let f = try await TestPractice.create(database)
             #expect(f.practice.policy == .cochrane2015)
             #expect(f.practice.timeZone == "America/New_York")
             let resolved = try await database.read { try await Practices.resolve(nil, on: $0, logger: logger) }
@@ -91,7 +65,7 @@ struct StoreTests {
             await #expect(throws: PracticeError.self) {
                 try await database.read { try await Practices.resolve(nil, on: $0, logger: logger) }
             }
-            _ = try await fixture(database)
+            _ = try await TestPractice.create(database)
             let second = try await database.transaction {
                 try await Practices.create(name: "Second", timeZone: "Europe/London", on: $0, logger: logger)
             }
@@ -108,7 +82,7 @@ struct StoreTests {
 
     @Test func clientRoundTripAndSearch() async throws {
         try await TestDatabase.withFresh { database in
-            let f = try await fixture(database)
+            let f = try await TestPractice.create(database)
             let added = try await database.transaction {
                 try await ClientRepository.add(try newClient("Zoë Ångström-Núñez", therapist: f.therapist.id),
                                                practiceID: f.practice.id, on: $0, logger: logger)
@@ -127,7 +101,7 @@ struct StoreTests {
 
     @Test func duplicateClientIsADomainError() async throws {
         try await TestDatabase.withFresh { database in
-            let f = try await fixture(database)
+            let f = try await TestPractice.create(database)
             _ = try await database.transaction { try await ClientRepository.add(try newClient("Ana Ruiz"), practiceID: f.practice.id, on: $0, logger: logger) }
             await #expect(throws: PracticeError.duplicate("a client with that name and date of birth already exists in this practice")) {
                 try await database.transaction { try await ClientRepository.add(try newClient("ANA RUIZ"), practiceID: f.practice.id, on: $0, logger: logger) }
@@ -137,7 +111,7 @@ struct StoreTests {
 
     @Test func primaryTherapistMustBeATherapistEvenInSQL() async throws {
         try await TestDatabase.withFresh { database in
-            let f = try await fixture(database)
+            let f = try await TestPractice.create(database)
             await #expect(throws: PracticeError.invalid(field: "--therapist", reason: "staff member \(f.frontDesk.id) is front-desk, not a therapist")) {
                 try await database.transaction {
                     try await ClientRepository.add(try newClient("Ana Ruiz", therapist: f.frontDesk.id), practiceID: f.practice.id, on: $0, logger: logger)
@@ -157,7 +131,7 @@ struct StoreTests {
 
     @Test func screeningGateAndClearance() async throws {
         try await TestDatabase.withFresh { database in
-            let f = try await fixture(database)
+            let f = try await TestPractice.create(database)
             let p = f.practice
             let client = try await database.transaction { try await ClientRepository.add(try newClient("Hugo Schmidt"), practiceID: p.id, on: $0, logger: logger) }
             var profile = try await database.read { try await ClientProfile.load(clientID: client.id, practice: p, on: $0, logger: logger) }
@@ -193,7 +167,7 @@ struct StoreTests {
 
     @Test func databaseRefusesWhatSwiftWouldRefuse() async throws {
         try await TestDatabase.withFresh { database in
-            let f = try await fixture(database)
+            let f = try await TestPractice.create(database)
             let p = f.practice.id
             let client = try await database.transaction { try await ClientRepository.add(try newClient("Ana Ruiz"), practiceID: p, on: $0, logger: logger) }
             // Scores out of range: CHECK.
@@ -226,7 +200,7 @@ struct StoreTests {
 
     @Test func signedNotesAndAddendaCannotChangeEvenInSQL() async throws {
         try await TestDatabase.withFresh { database in
-            let f = try await fixture(database)
+            let f = try await TestPractice.create(database)
             let p = f.practice.id
             let client = try await database.transaction { try await ClientRepository.add(try newClient("Ana Ruiz"), practiceID: p, on: $0, logger: logger) }
             let (note, addendum) = try await database.transaction { c in
