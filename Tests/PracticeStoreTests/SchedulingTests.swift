@@ -7,11 +7,6 @@ import Testing
 
 private let logger = TestDatabase.logger
 
-/// The Monday `weeks` ISO weeks after this one: bookings in tests are always in the future.
-func futureMonday(_ weeks: Int = 2) -> CalendarDate {
-    IsoWeek(containing: CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))).adding(weeks: weeks).monday
-}
-
 func at(_ date: CalendarDate, _ hour: Int, _ minute: Int = 0) throws -> LocalDateTime {
     LocalDateTime(date: date, time: try TimeOfDay(hour: hour, minute: minute))
 }

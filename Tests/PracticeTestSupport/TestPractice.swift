@@ -54,3 +54,8 @@ public struct TestPractice: Sendable {
         }
     }
 }
+
+/// The Monday `weeks` ISO weeks after this one: bookings in tests are always in the future.
+public func futureMonday(_ weeks: Int = 2) -> CalendarDate {
+    IsoWeek(containing: CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))).adding(weeks: weeks).monday
+}
