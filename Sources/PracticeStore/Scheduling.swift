@@ -170,15 +170,19 @@ public enum Scheduling {
                 RETURNING id
                 """, logger: logger)
         }
-        var ids: [Int64] = []
-        let rows = try await connection.query("""
-            INSERT INTO appointments (practice_id, client_id, therapist_id, series_id, starts_at, ends_at, override_reason, unscreened_reason)
-            SELECT \(practice.id), \(request.clientID), \(request.therapistID), \(seriesID), s, e, nullif(r, ''), \(request.unscreenedReason)
-            FROM unnest(\(slots.map(\.start))::timestamptz[], \(slots.map(\.end))::timestamptz[], \(reasons)::text[]) AS u(s, e, r)
-            ORDER BY s
-            RETURNING id
-            """, logger: logger)
-        for try await id in rows.decode(Int64.self) { ids.append(id) }
+        let ids = try await namingRaceWinners(slots, clientID: request.clientID, therapistID: request.therapistID, excluding: nil,
+                                              practice: practice, on: connection, logger: logger) {
+            var ids: [Int64] = []
+            let rows = try await connection.query("""
+                INSERT INTO appointments (practice_id, client_id, therapist_id, series_id, starts_at, ends_at, override_reason, unscreened_reason)
+                SELECT \(practice.id), \(request.clientID), \(request.therapistID), \(seriesID), s, e, nullif(r, ''), \(request.unscreenedReason)
+                FROM unnest(\(slots.map(\.start))::timestamptz[], \(slots.map(\.end))::timestamptz[], \(reasons)::text[]) AS u(s, e, r)
+                ORDER BY s
+                RETURNING id
+                """, logger: logger)
+            for try await id in rows.decode(Int64.self) { ids.append(id) }
+            return ids
+        }
         for id in ids {
             try await Audit.record(practiceID: practice.id, action: "book", entity: "appointment", entityID: id,
                                    on: connection, logger: logger)
@@ -221,10 +225,13 @@ public enum Scheduling {
             reason = overrideReason
             warnings.append("moved over the weekly limit with override: \(overrideReason)")
         }
-        try await connection.query("""
-            UPDATE appointments SET starts_at = \(slot.start), ends_at = \(slot.end), override_reason = \(reason)
-            WHERE practice_id = \(practice.id) AND id = \(id)
-            """, logger: logger)
+        try await namingRaceWinners([slot], clientID: current.clientID, therapistID: current.therapistID, excluding: id,
+                                    practice: practice, on: connection, logger: logger) {
+            try await connection.query("""
+                UPDATE appointments SET starts_at = \(slot.start), ends_at = \(slot.end), override_reason = \(reason)
+                WHERE practice_id = \(practice.id) AND id = \(id)
+                """, logger: logger)
+        }
         try await Audit.record(practiceID: practice.id, action: "reschedule", entity: "appointment", entityID: id,
                                on: connection, logger: logger)
         return (try await get(id, practice: practice, on: connection, logger: logger), warnings)
@@ -448,6 +455,27 @@ public enum Scheduling {
             case .shiftedForward: "\(slot.date) \(time) does not exist (clocks go forward); booked at the same instant, an hour later on the clock"
             case .firstOfRepeated: "\(slot.date) \(time) happens twice (clocks go back); booked the first, in daylight time"
             }
+        }
+    }
+
+    /// Runs a write that the exclusion constraints may refuse when another booking committed in
+    /// between our check and our write. Rolls back to a savepoint and names the visit that won.
+    @discardableResult
+    static func namingRaceWinners<T>(_ slots: [Slot], clientID: Int64, therapistID: Int64, excluding: Int64?, practice: Practice,
+                                     on connection: PostgresConnection, logger: Logger,
+                                     _ write: () async throws -> T) async throws -> T {
+        try await connection.query("SAVEPOINT before_booking", logger: logger)
+        do {
+            let result = try await write()
+            try await connection.query("RELEASE SAVEPOINT before_booking", logger: logger)
+            return result
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23P01" {
+            try await connection.query("ROLLBACK TO SAVEPOINT before_booking", logger: logger)
+            if let clash = try await findClashes(slots, clientID: clientID, therapistID: therapistID, excluding: excluding,
+                                                 practice: practice, on: connection, logger: logger).first {
+                throw PracticeError.conflict("\(slots[clash.index].date): \(describe(clash)), booked a moment ago; nothing was booked")
+            }
+            throw DatabaseErrors.map(error)
         }
     }
 

@@ -272,20 +272,23 @@ struct SchedulingTests {
             var clients: [Int64] = []
             for i in 0..<8 { clients.append(try await f.screenedClient("Client \(i)", in: database).id) }
             let slot = try at(monday.adding(days: 14), 15)
-            let won = try await withThrowingTaskGroup(of: Bool.self) { group in
+            let refusals = try await withThrowingTaskGroup(of: String?.self) { group in
                 for client in clients {
                     group.addTask {
                         do {
                             _ = try await f.book(database, client: client, at: slot)
-                            return true
-                        } catch PracticeError.conflict { return false }
+                            return nil
+                        } catch PracticeError.conflict(let message) { return message }
                     }
                 }
-                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                return try await group.reduce(into: [String]()) { if let message = $1 { $0.append(message) } }
             }
-            #expect(won == 1)
+            #expect(refusals.count == clients.count - 1)
             let inSlot = try await f.appointments(database).filter { $0.date == slot.date && $0.status.isLive }
             #expect(inSlot.count == 1)
+            // Every loser is told which appointment took the slot, even when it lost the race at the constraint.
+            let winner = try #require(inSlot.first)
+            #expect(refusals.allSatisfy { $0.contains("appointment \(winner.id)") }, "\(refusals)")
         }
     }
 }
