@@ -38,6 +38,8 @@ public struct FrequencyMetrics: Sendable, Codable, Equatable {
     public var screening: String
     public var redFlags: [String]
     public var nightPainOrLegNumbness: Bool
+    /// Pressure-feedback entries in the course with discomfort above the maximum, not eased.
+    public var pressureUneased: Int = 0
 
     public init(clientID: Int64, clientName: String, asOf: CalendarDate, painOnset: CalendarDate, weeks: [WeekCount],
                 courseStart: CalendarDate?, lastVisit: CalendarDate?, sessionsInCourse: Int, longestGapDays: Int?,
@@ -123,6 +125,10 @@ public enum FrequencyCheck {
                               message: open
                                 ? "sporadic: \(gap) days since the last visit and nothing booked; gaps over \(policy.sporadicGapDays) days break the course"
                                 : "sporadic: a \(gap)-day gap between visits; gaps over \(policy.sporadicGapDays) days break the course"))
+        }
+        if m.pressureUneased > 0 {
+            flags.append(CheckFlag(rule: .pressure,
+                                   message: "\(m.pressureUneased) pressure-feedback entr\(m.pressureUneased == 1 ? "y" : "ies") with discomfort above \(policy.maxDiscomfort)/10 not eased: ease up"))
         }
         if m.sessionsInCourse >= policy.courseCapSessions {
             flags.append(CheckFlag(rule: .courseCap,

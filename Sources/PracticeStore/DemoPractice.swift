@@ -150,14 +150,13 @@ public enum DemoPractice {
                                                      practiceID: p, on: connection, logger: logger)
             // Keiko's red flag was cleared by her physician; Hugo's is still waiting.
             if demo.redFlag && demo.course != .none {
-                let letter = try await ReferralLetterRepository.add(
-                    .init(clientID: client.id, providerID: physician, direction: "incoming", kind: "clearance",
-                          status: "received", date: today.adding(days: -30),
-                          body: "History of cancer reviewed; in remission five years. Cleared for therapeutic massage."),
-                    practiceID: p, on: connection, logger: logger)
-                _ = try await ScreeningRepository.clear(clientID: client.id, providerID: physician, date: today.adding(days: -30),
-                                                        note: "oncology history reviewed; cleared", letterID: letter,
-                                                        practiceID: p, on: connection, logger: logger)
+                // The incoming clearance letter records the clearance itself.
+                _ = try await ReferralLetters.add(
+                    try NewReferralLetter(clientID: client.id, providerID: physician, direction: .incoming, kind: .clearance,
+                                          date: today.adding(days: -30),
+                                          body: "History of cancer reviewed; in remission five years. Cleared for therapeutic massage.",
+                                          today: today),
+                    practice: practice, on: connection, logger: logger)
             }
             // One slot per client per day, unique within each therapist's list, so nothing overlaps.
             let hour = 9 + (index / therapists.count)
@@ -187,27 +186,39 @@ public enum DemoPractice {
                     appointmentID: first, subjective: "Low-back pain, worse after sitting.",
                     objective: "Hypertonic lumbar paraspinals and quadratus lumborum; lumbar flexion limited.",
                     assessment: "Mechanical low-back pain, responding to soft-tissue work.",
-                    plan: "Continue 1–2 sessions weekly; home program: self-massage beside (never over) the spine, moist heat before sessions.",
+                    plan: "Continue 1–2 sessions weekly, 60 minutes; review pain trend after 4–6 sessions.",
+                    homeProgram: HomeProgram.evidenceDefault,
                     signedBy: therapist, practiceID: p, on: connection, logger: logger)
             }
-            if index == 0 {
-                _ = try await ReferralLetterRepository.add(
-                    .init(clientID: client.id, providerID: physician, direction: "incoming", kind: "prescription",
-                          status: "received", date: today.adding(days: -35), diagnosisCode: "M54.50",
-                          wording: "therapeutic massage for low-back pain", sessionsAuthorised: 12,
-                          validUntil: today.adding(days: 55)),
-                    practiceID: p, on: connection, logger: logger)
-                _ = try await ReferralLetterRepository.add(
-                    .init(clientID: client.id, providerID: physio, direction: "outgoing", kind: "coordination",
-                          status: "sent", date: today.adding(days: -2),
-                          body: "Pain down from 7/10 to 3/10 over 8 sessions; please continue core strengthening."),
-                    practiceID: p, on: connection, logger: logger)
+            if index == 0, let first = appointments.first {
+                // A correction to a signed note is an addendum, never an edit.
+                let note = try await SessionNotes.list(.appointment(first), practice: practice, on: connection, logger: logger)[0]
+                _ = try await SessionNotes.addAddendum(
+                    to: note.id, author: therapist, reason: "side recorded wrongly",
+                    text: "Objective: hypertonicity was greater on the left, not the right.",
+                    practice: practice, on: connection, logger: logger)
+                _ = try await ReferralLetters.add(
+                    try NewReferralLetter(clientID: client.id, providerID: physician, direction: .incoming, kind: .prescription,
+                                          date: today.adding(days: -35), diagnosisCode: "M54.50",
+                                          wording: "therapeutic massage for low-back pain", sessionsAuthorised: 12,
+                                          validUntil: today.adding(days: 55), today: today),
+                    practice: practice, on: connection, logger: logger)
+                let coordination = try await ReferralLetters.add(
+                    try NewReferralLetter(clientID: client.id, providerID: physio, direction: .outgoing, kind: .coordination,
+                                          date: today.adding(days: -2),
+                                          body: "Pain down from 7/10 to 3/10 over 8 sessions of massage, twice weekly. Please continue the core strengthening program; I will keep sessions to 1–2 a week and share notes.",
+                                          today: today),
+                    practice: practice, on: connection, logger: logger)
+                _ = try await ReferralLetters.advance(coordination.letter.id, to: .sent, practice: practice, on: connection, logger: logger)
+                _ = try await ClinicalRecords.reportPain(clientID: client.id, score: 3, date: today.adding(days: -1), practice: practice,
+                                                         on: connection, logger: logger)
             }
             if demo.course == .noImprovementLong {
-                _ = try await ReferralLetterRepository.add(
-                    .init(clientID: client.id, providerID: spine, direction: "outgoing", kind: "referral", status: "draft",
-                          date: today, body: "No improvement after 9 sessions of massage; referral for spine assessment."),
-                    practiceID: p, on: connection, logger: logger)
+                // Drafted from the check's flag: no improvement after 9 sessions.
+                _ = try await ReferralLetters.add(
+                    try NewReferralLetter(clientID: client.id, providerID: spine, direction: .outgoing, kind: .referral,
+                                          date: today, today: today),
+                    practice: practice, on: connection, logger: logger)
             }
         }
         return therapists

@@ -96,6 +96,15 @@ public enum FrequencyCheckQuery {
                 SELECT DISTINCT a.client_id FROM appointments a JOIN cl ON cl.id = a.client_id CROSS JOIN p
                 WHERE a.practice_id = \(practice.id) AND a.status = 'booked' AND (a.starts_at AT TIME ZONE p.tz)::date > p.as_of
             ),
+            pressure AS (
+                SELECT a.client_id, count(*)::int AS uneased
+                FROM pressure_feedback f
+                JOIN appointments a ON a.practice_id = f.practice_id AND a.id = f.appointment_id
+                JOIN course_stats cs ON cs.client_id = a.client_id CROSS JOIN p
+                WHERE f.practice_id = \(practice.id) AND f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased'
+                  AND (a.starts_at AT TIME ZONE p.tz)::date BETWEEN cs.start_day AND p.as_of
+                GROUP BY a.client_id
+            ),
             scr AS (
                 SELECT DISTINCT ON (s.client_id) s.client_id, s.id, s.weight_loss_or_fever,
                        s.bilateral_numbness_or_bowel_bladder, s.cancer_or_major_trauma,
@@ -109,7 +118,7 @@ public enum FrequencyCheckQuery {
                    coalesce(cs.sessions, 0), cs.longest_gap, b.score::int, l.score::int, best.score,
                    f.client_id IS NOT NULL, scr.client_id IS NOT NULL, coalesce(scr.weight_loss_or_fever, false),
                    coalesce(scr.bilateral_numbness_or_bowel_bladder, false), coalesce(scr.cancer_or_major_trauma, false),
-                   coalesce(scr.cleared, false), coalesce(scr.sharp, false)
+                   coalesce(scr.cleared, false), coalesce(scr.sharp, false), coalesce(pr.uneased, 0)
             FROM cl
             JOIN weekly w ON w.client_id = cl.id
             LEFT JOIN course_stats cs ON cs.client_id = cl.id
@@ -118,15 +127,16 @@ public enum FrequencyCheckQuery {
             LEFT JOIN best ON best.client_id = cl.id
             LEFT JOIN future f ON f.client_id = cl.id
             LEFT JOIN scr ON scr.client_id = cl.id
+            LEFT JOIN pressure pr ON pr.client_id = cl.id
             ORDER BY cl.name, cl.id
             """, logger: logger)
 
         let weeks = (0..<weeksShown).map { IsoWeek(containing: windowStart.adding(days: 7 * $0)) }
         var reports: [FrequencyReport] = []
         for try await (id, name, onset, counts, start, last, sessions, longestGap, baselinePain, latestPain, bestPain,
-                       future, screened, weightLoss, bilateral, cancer, cleared, sharp)
+                       future, screened, weightLoss, bilateral, cancer, cleared, sharp, uneased)
             in rows.decode((Int64, String, String, [Int], String?, String?, Int, Int?, Int?, Int?, Int?, Bool, Bool, Bool, Bool,
-                            Bool, Bool, Bool).self) {
+                            Bool, Bool, Bool, Int).self) {
             let answers = ScreeningAnswers(weightLossOrFever: weightLoss, bilateralNumbnessOrBowelBladder: bilateral,
                                            cancerOrMajorTrauma: cancer)
             let screening = !screened ? "not-screened" : !answers.hasRedFlag ? "clear" : cleared ? "cleared" : "needs-clearance"
@@ -134,13 +144,14 @@ public enum FrequencyCheckQuery {
             let lastVisit = try last.map { try CalendarDate(parsing: $0) }
             // A course whose last visit is older than the course break, with nothing booked, has ended.
             if let lastVisit, lastVisit.days(until: asOf) > policy.courseBreakDays, !future { courseStart = nil }
-            let metrics = FrequencyMetrics(
+            var metrics = FrequencyMetrics(
                 clientID: id, clientName: name, asOf: asOf, painOnset: try CalendarDate(parsing: onset),
                 weeks: zip(weeks, counts).map { FrequencyMetrics.WeekCount(week: $0, visits: $1) },
                 courseStart: courseStart, lastVisit: courseStart == nil ? nil : lastVisit,
                 sessionsInCourse: courseStart == nil ? 0 : sessions, longestGapDays: longestGap,
                 baselinePain: baselinePain, latestPain: latestPain, bestPainInFirstMonth: bestPain, hasFutureBooking: future,
                 screening: screening, redFlags: answers.redFlags, nightPainOrLegNumbness: sharp)
+            metrics.pressureUneased = courseStart == nil ? 0 : uneased
             reports.append(FrequencyReport(metrics: metrics, flags: FrequencyCheck.flags(for: metrics, policy: policy)))
         }
         return reports

@@ -187,6 +187,8 @@ public enum Scheduling {
             try await Audit.record(practiceID: practice.id, action: "book", entity: "appointment", entityID: id,
                                    on: connection, logger: logger)
         }
+        warnings += try await Prescriptions.warnings(clientID: request.clientID, dates: slots.map(\.date), countBooked: true,
+                                                     practice: practice, on: connection, logger: logger)
         let booked = try await list(AppointmentFilter(ids: ids), practice: practice, on: connection, logger: logger)
         return BookingResult(seriesID: seriesID, appointments: booked, skipped: skipped, warnings: warnings)
     }

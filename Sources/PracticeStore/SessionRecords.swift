@@ -78,64 +78,17 @@ public enum PressureFeedbackRepository {
 public enum SessionNoteRepository {
     /// Drafts and signs a SOAP note in one go: the demo's and the importer's path.
     public static func addSigned(appointmentID: Int64, subjective: String, objective: String, assessment: String,
-                                 plan: String, signedBy: Int64, practiceID: Int64,
+                                 plan: String, homeProgram: String? = nil, signedBy: Int64, practiceID: Int64,
                                  on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         let id = try await connection.insertReturningID("""
-            INSERT INTO session_notes (practice_id, appointment_id, subjective, objective, assessment, plan)
-            VALUES (\(practiceID), \(appointmentID), \(subjective), \(objective), \(assessment), \(plan))
+            INSERT INTO session_notes (practice_id, appointment_id, subjective, objective, assessment, plan, home_program)
+            VALUES (\(practiceID), \(appointmentID), \(subjective), \(objective), \(assessment), \(plan), \(homeProgram))
             RETURNING id
             """, logger: logger)
         try await connection.query("""
             UPDATE session_notes SET signed_by = \(signedBy), signed_at = now()
             WHERE practice_id = \(practiceID) AND id = \(id)
             """, logger: logger)
-        return id
-    }
-}
-
-public enum ReferralLetterRepository {
-    public struct NewLetter: Sendable {
-        public var clientID: Int64
-        public var providerID: Int64
-        public var direction: String
-        public var kind: String
-        public var status: String
-        public var date: CalendarDate
-        public var diagnosisCode: String?
-        public var wording: String?
-        public var sessionsAuthorised: Int?
-        public var validUntil: CalendarDate?
-        public var body: String?
-
-        public init(clientID: Int64, providerID: Int64, direction: String, kind: String, status: String,
-                    date: CalendarDate, diagnosisCode: String? = nil, wording: String? = nil,
-                    sessionsAuthorised: Int? = nil, validUntil: CalendarDate? = nil, body: String? = nil) {
-            self.clientID = clientID
-            self.providerID = providerID
-            self.direction = direction
-            self.kind = kind
-            self.status = status
-            self.date = date
-            self.diagnosisCode = diagnosisCode
-            self.wording = wording
-            self.sessionsAuthorised = sessionsAuthorised
-            self.validUntil = validUntil
-            self.body = body
-        }
-    }
-
-    public static func add(_ letter: NewLetter, practiceID: Int64, on connection: PostgresConnection,
-                           logger: Logger) async throws -> Int64 {
-        let id = try await connection.insertReturningID("""
-            INSERT INTO referral_letters (practice_id, client_id, provider_id, direction, kind, status, letter_date,
-                                          diagnosis_code, wording, sessions_authorised, valid_until, body)
-            VALUES (\(practiceID), \(letter.clientID), \(letter.providerID), \(letter.direction), \(letter.kind),
-                    \(letter.status), \(letter.date.description)::date, \(letter.diagnosisCode), \(letter.wording),
-                    \(letter.sessionsAuthorised), \(letter.validUntil?.description)::date, \(letter.body))
-            RETURNING id
-            """, logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "create", entity: "referral_letter", entityID: id,
-                               on: connection, logger: logger)
         return id
     }
 }

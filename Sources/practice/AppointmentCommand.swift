@@ -161,11 +161,48 @@ struct AppointmentCommand: AsyncParsableCommand {
     }
 
     struct Complete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a visit completed (not before it starts).")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a completed session: minutes, techniques, pain before and after, soreness, billing.",
+            discussion: """
+                Not before the visit starts. Billable units follow the 8-minute rule (8–22 minutes = 1 unit, \
+                23–37 = 2, …). Marked soreness asks for a follow-up within 24 hours.
+
+                Example: practice appointment complete 41 --minutes 55 --technique swedish --technique trigger-point \
+                --pain-before 6 --pain-after 4 --cpt 97124 --fee 95
+                """)
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
-        @Option(help: "Minutes actually treated (default: the booked length).") var minutes: Int?
+        @Option(help: "Minutes actually treated.") var minutes: Int
+        @Option(help: "Technique used; repeat for several: swedish, deep-tissue, trigger-point, myofascial-release, mechanical-device, other.")
+        var technique: [Technique] = []
+        @Option(name: .customLong("pain-before"), help: "Pain before the session, 0–10.") var painBefore: Int
+        @Option(name: .customLong("pain-after"), help: "Pain after the session, 0–10.") var painAfter: Int
+        @Option(help: "Post-session soreness: none, mild or marked.") var soreness: Soreness = .none
+        @Option(help: "CPT code billed: 97124 (massage) or 97140 (manual therapy).") var cpt: CPTCode?
+        @Option(help: "Session fee, e.g. 95 or 95.50.") var fee: String?
         @OptionGroup var options: PracticeOptions
-        func run() async throws { try await AppointmentCommand.move(appointment, to: .completed, minutes: minutes, options: options) }
+
+        func run() async throws {
+            var amount: Decimal?
+            if let fee {
+                guard let value = Decimal(string: fee), fee.allSatisfy({ $0.isNumber || $0 == "." }) else {
+                    throw PracticeError.invalid(field: "--fee", reason: "'\(fee)' is not an amount such as 95 or 95.50")
+                }
+                amount = value
+            }
+            let record = try SessionRecord(minutes: minutes, techniques: technique, painBefore: painBefore, painAfter: painAfter,
+                                           soreness: soreness, cpt: cpt, fee: amount)
+            let id = appointment
+            let done = try await withPractice(options) { database, practice in
+                try await database.transaction {
+                    try await ClinicalRecords.complete(id, record: record, practice: practice, on: $0, logger: logger)
+                }
+            }
+            if options.json { return try Output.json(done) }
+            Output.line("completed appointment \(id): \(done.minutes) min, pain \(done.painBefore) → \(done.painAfter)"
+                + (done.cptCode.map { ", CPT \($0) × \(done.units ?? 0) unit(s)" } ?? "")
+                + (done.fee.map { ", fee \($0)" } ?? ""))
+            done.warnings.forEach(Output.warn)
+        }
     }
 
     static func move(_ id: Int64, to status: AppointmentStatus, minutes: Int? = nil, options: PracticeOptions) async throws {

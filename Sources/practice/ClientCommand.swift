@@ -6,7 +6,29 @@ import PracticeStore
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client", abstract: "Clients: registration, lookup and their pain-duration class.",
-        subcommands: [Add.self, List.self, Show.self])
+        subcommands: [Add.self, List.self, Show.self, Pain.self])
+
+    struct Pain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a pain score the client reported between visits (joins the pain trend).")
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @Option(help: "Pain, 0–10.") var score: Int
+        @Option(help: ArgumentHelp("The day it was reported (default now).", valueName: "YYYY-MM-DD"), transform: parseDate)
+        var date: CalendarDate?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            try PainScore.check(score, field: "--score")
+            let (client, score, date) = (client, score, date)
+            let report = try await withPractice(options) { database, practice in
+                try await database.transaction {
+                    try await ClinicalRecords.reportPain(clientID: client, score: score, date: date, practice: practice, on: $0, logger: logger)
+                }
+            }
+            if options.json { return try Output.json(report) }
+            Output.line("recorded pain \(report.score)/10 for client \(client) (self-reported)")
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -58,3 +58,30 @@ extension ProviderKind: ExpressibleByArgument {
     public init?(argument: String) { self.init(cliName: argument) }
     public static var allValueStrings: [String] { allCases.map(\.cliName) }
 }
+
+extension Technique: ExpressibleByArgument {
+    public init?(argument: String) { self.init(cliName: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.cliName) }
+}
+
+extension BodyRegion: ExpressibleByArgument {
+    public init?(argument: String) { self.init(cliName: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.cliName) }
+}
+
+extension Soreness: ExpressibleByArgument {}
+extension CPTCode: ExpressibleByArgument {}
+extension PressureAction: ExpressibleByArgument {}
+extension LetterDirection: ExpressibleByArgument {}
+extension LetterKind: ExpressibleByArgument {}
+
+extension EvidenceRule: ExpressibleByArgument {}
+
+/// Reads `--from-file` text, or fails naming the option.
+func readTextFile(_ path: String, field: String) throws -> String {
+    do {
+        return try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+        throw PracticeError.invalid(field: field, reason: "cannot read \(path)")
+    }
+}

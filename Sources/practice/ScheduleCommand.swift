@@ -68,7 +68,7 @@ struct CheckCommand: AsyncParsableCommand {
             For every active client (or one, with --client) as of today (or --as-of): visits per ISO week over \
             the last 4 weeks, the longest gap, sessions in the current course, and pain at baseline against \
             the latest. Flags, each naming its rule: under-dosed, over-scheduled, sporadic, course-cap, \
-            no-improvement, monthly-target, red-flags, acute-pain. All numbers come from the practice's policy.
+            no-improvement, monthly-target, pressure, red-flags, acute-pain. All numbers come from the practice's policy.
 
             Exit status: 0 nothing flagged; 2 at least one flag (so cron can mail the output); 1 an error.
             """)

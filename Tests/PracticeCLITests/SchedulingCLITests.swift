@@ -94,7 +94,7 @@ struct SchedulingCLITests {
         (["appointment", "book", "ANA", "--therapist", "T", "--at", "THURSDAY 10:00"], "weekly limit"),
         (["appointment", "book", "HUGO", "--therapist", "T", "--at", "MONDAY 14:00"], "RED FLAG"),
         (["appointment", "book", "ANA", "--therapist", "T", "--at", "THURSDAY 10:00", "--override", " "], "--override"),
-        (["appointment", "complete", "FIRST"], "before it starts"),
+        (["appointment", "complete", "FIRST", "--minutes", "60", "--technique", "swedish", "--pain-before", "6", "--pain-after", "4"], "before it starts"),
         (["appointment", "reschedule", "FIRST", "--at", "TUESDAY 09:30"], "already have appointment"),
         (["appointment", "reschedule", "FIRST", "--at", "NEXTMONDAY 09:00", "--minutes", "600"], "--minutes"),
         (["appointment", "cancel", "FIRST", "--following"], "not part of a series"),

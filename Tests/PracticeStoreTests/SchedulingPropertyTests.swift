@@ -181,6 +181,7 @@ struct FrequencyCheckStoreTests {
             #expect(flagged(.monthlyTarget) == ["Erin Walsh", "Olivia Brown", "Maria Rossi"])
             #expect(flagged(.redFlags) == ["Hugo Schmidt"])
             #expect(flagged(.acutePain) == ["Grace Liu", "Liam O'Connor", "Quinn Murphy"])
+            #expect(flagged(.pressure) == ["David Kim", "Maria Rossi"])
             let maria = try #require(reports.first { $0.metrics.clientName == "Maria Rossi" })
             #expect(maria.flags.first { $0.rule == .noImprovement }?.severity == .firm)
             #expect(maria.metrics.sessionsInCourse == 9 && maria.metrics.baselinePain == 6 && maria.metrics.latestPain == 6)

@@ -1,0 +1,41 @@
+/// An incoming prescription's limits, and what a booking or completion does to them.
+public struct PrescriptionLimits: Sendable, Codable, Equatable {
+    public var letterID: Int64
+    public var sessionsAuthorised: Int?
+    public var validUntil: CalendarDate?
+    /// Sessions booked or completed since the prescription's date, this one included.
+    public var sessionsUsed: Int
+
+    public init(letterID: Int64, sessionsAuthorised: Int?, validUntil: CalendarDate?, sessionsUsed: Int) {
+        self.letterID = letterID
+        self.sessionsAuthorised = sessionsAuthorised
+        self.validUntil = validUntil
+        self.sessionsUsed = sessionsUsed
+    }
+
+    /// Warnings for a visit on `date` (rule `billing`): beyond the sessions authorised, or after expiry.
+    public func warnings(forVisitOn date: CalendarDate) -> [String] {
+        var warnings: [String] = []
+        if let authorised = sessionsAuthorised, sessionsUsed > authorised {
+            warnings.append("session \(sessionsUsed) is beyond the \(authorised) authorised by prescription \(letterID) [rule billing]")
+        }
+        if let validUntil, date > validUntil {
+            warnings.append("\(date) is after prescription \(letterID) expired on \(validUntil) [rule billing]")
+        }
+        return warnings
+    }
+}
+
+/// ICD-10-CM codes as prescriptions carry them, e.g. M54.50.
+public enum ICD10 {
+    public static func validate(_ raw: String) throws(PracticeError) -> String {
+        let code = raw.uppercased().filter { !$0.isWhitespace }
+        let pattern = code.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(pattern.count), pattern[0].count == 3,
+              let first = pattern[0].first, first.isLetter, first != "U",
+              pattern[0].dropFirst().first?.isNumber == true,
+              pattern.count == 1 || (1...4).contains(pattern[1].count) && pattern[1].allSatisfy({ $0.isLetter || $0.isNumber })
+        else { throw .invalid(field: "--diagnosis", reason: "'\(raw)' is not an ICD-10 code such as M54.50") }
+        return code
+    }
+}
