@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PracticeCore
 import PracticeStore
 
@@ -9,8 +10,31 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: "Works on the embedded database, or on DATABASE_URL's (migrating it first).")
     @OptionGroup var output: OutputOptions
 
+    struct Preview: Sendable {
+        var flagged: [(rule: EvidenceRule, clients: [String])]
+        var week: IsoWeek
+        var visits: [AppointmentView]
+    }
+
     func run() async throws {
-        let summary = try await withDatabase(migrations: .apply) { database in try await DemoPractice.seed(database) }
+        let (summary, preview) = try await withDatabase(migrations: .apply) { database in
+            let summary = try await DemoPractice.seed(database)
+            // What the front desk would look at first: the check, and next week's schedule.
+            let preview = try await database.read { c in
+                let practice = try await Practices.get(summary.practiceID, on: c, logger: logger)
+                let today = try await c.todayInPractice(practice, logger: logger)
+                let reports = try await FrequencyCheckQuery.run(practice: practice, asOf: today, on: c, logger: logger)
+                let flagged = EvidenceRule.allCases.compactMap { rule -> (rule: EvidenceRule, clients: [String])? in
+                    let names = reports.filter { $0.flags.contains { $0.rule == rule } }.map(\.metrics.clientName)
+                    return names.isEmpty ? nil : (rule, names)
+                }
+                let week = IsoWeek(containing: today).adding(weeks: 1)
+                let visits = try await Scheduling.list(.init(from: week.monday, to: week.monday.adding(days: 6), includeCancelled: false),
+                                                       practice: practice, on: c, logger: logger)
+                return Preview(flagged: flagged, week: week, visits: visits)
+            }
+            return (summary, preview)
+        }
         if output.json { return try Output.json(summary) }
         Output.line(summary.created ? "Created the demo practice." : "The demo practice is already here; nothing was added.")
         Output.line()
@@ -25,6 +49,19 @@ struct DemoCommand: AsyncParsableCommand {
             ("letters", "\(summary.referralLetters) referral letters (prescription, clearance, referral, coordination)"),
             ("booked ahead", "\(summary.series) weekly series, \(summary.upcomingVisits) upcoming visits"),
         ])
+        Output.line()
+        Output.line("practice check (\(preview.flagged.reduce(0) { $0 + $1.clients.count }) flags):")
+        for (rule, clients) in preview.flagged {
+            Output.line("  \(rule.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(clients.joined(separator: ", "))")
+        }
+        Output.line()
+        Output.line("Next week, \(preview.week) (\(preview.visits.count) visits booked as weekly series):")
+        for day in preview.week.days {
+            let visits = preview.visits.filter { $0.date == day }
+            guard !visits.isEmpty else { continue }
+            Output.line("  \(Weekday.name(day.isoWeekday)) \(day)  " + visits.map { "\($0.start) \($0.clientName) (\($0.therapistName.split(separator: " ").first ?? ""))" }
+                .joined(separator: " · "))
+        }
         Output.line()
         Output.line("Try:")
         Output.line("  practice check --flagged-only                      who is off the evidence's course, and why")
