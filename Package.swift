@@ -30,11 +30,27 @@ let package = Package(
             ],
             plugins: ["EmbedSQLPlugin"]
         ),
+        // cairo + pango from Debian's libcairo2-dev and libpango1.0-dev, for typeset PDFs.
+        .systemLibrary(
+            name: "CPangoCairo",
+            path: "Sources/CPangoCairo",
+            pkgConfig: "pangocairo",
+            providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]
+        ),
+        .target(
+            name: "PracticeReports",
+            dependencies: [
+                "PracticeCore", "PracticeStore", "CPangoCairo",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "practice",
             dependencies: [
                 "PracticeCore",
                 "PracticeStore",
+                "PracticeReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -46,6 +62,10 @@ let package = Package(
             path: "Tests/PracticeTestSupport"
         ),
         .testTarget(name: "PracticeCoreTests", dependencies: ["PracticeCore"]),
+        .testTarget(
+            name: "PracticeReportsTests",
+            dependencies: ["PracticeCore", "PracticeStore", "PracticeReports", "PracticeTestSupport"]
+        ),
         .testTarget(
             name: "PracticeStoreTests",
             dependencies: ["PracticeCore", "PracticeStore", "PracticeTestSupport",

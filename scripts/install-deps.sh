@@ -7,6 +7,12 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 ls /usr/share/postgresql/*/extension/btree_gist.control >/dev/null 2>&1 || need+=(postgresql-contrib)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+# PDF reports: cairo + pango to typeset, DejaVu fonts, poppler-utils to read PDFs back in tests.
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+[[ -f /usr/include/cairo/cairo-pdf.h ]] || need+=(libcairo2-dev)
+[[ -f /usr/include/pango-1.0/pango/pangocairo.h ]] || need+=(libpango1.0-dev)
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
@@ -19,3 +25,10 @@ if ((${#need[@]})); then
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # Debian's package starts its own cluster on 5432; we never use it, and we leave it alone.
+
+# The independent FHIR validator the tests use (PyPI, pinned).
+FHIR_RESOURCES_VERSION=8.1.0
+if ! python3 -c "import fhir.resources, sys; sys.exit(fhir.resources.__version__ != '$FHIR_RESOURCES_VERSION')" 2>/dev/null; then
+    echo "install-deps: installing fhir.resources==$FHIR_RESOURCES_VERSION" >&2
+    python3 -m pip install -q "fhir.resources==$FHIR_RESOURCES_VERSION"
+fi

@@ -1,0 +1,258 @@
+import CPangoCairo
+import Foundation
+import PracticeCore
+
+/// Typeset PDF through cairo and pango: wrapped text, tables, a drawn pain chart, page numbers.
+public enum PDFRenderer {
+    public enum Paper: String, Sendable, CaseIterable {
+        case a4, letter
+
+        var size: (width: Double, height: Double) {
+            switch self {
+            case .a4: (595.28, 841.89)
+            case .letter: (612, 792)
+            }
+        }
+    }
+
+    /// Writes the summary to `path`. Returns the number of pages.
+    @discardableResult
+    public static func render(_ s: CoordinationSummary, paper: Paper, to path: String) throws -> Int {
+        // First pass counts pages (for "page n of N"); the second draws.
+        let pages = try Page.layout(s, paper: paper, path: nil, totalPages: 0)
+        return try Page.layout(s, paper: paper, path: path, totalPages: pages)
+    }
+
+    final class Page {
+        let cr: OpaquePointer
+        let surface: OpaquePointer
+        let width: Double
+        let height: Double
+        let margin = 56.0
+        var y: Double
+        var number = 1
+        let total: Int
+        let drawing: Bool
+        let footer: String
+
+        init(paper: Paper, path: String?, total: Int, footer: String) throws {
+            let (w, h) = paper.size
+            (width, height) = (w, h)
+            drawing = path != nil
+            surface = path.map { cairo_pdf_surface_create($0, w, h) }
+                ?? cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, nil)
+            guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
+                throw PracticeError.invalid(field: "--out", reason: "cannot write a PDF to \(path ?? "memory")")
+            }
+            cr = cairo_create(surface)
+            y = margin
+            self.total = total
+            self.footer = footer
+        }
+
+        deinit {
+            cairo_destroy(cr)
+            cairo_surface_finish(surface)
+            cairo_surface_destroy(surface)
+        }
+
+        var contentWidth: Double { width - 2 * margin }
+
+        static func layout(_ s: CoordinationSummary, paper: Paper, path: String?, totalPages: Int) throws -> Int {
+            let page = try Page(paper: paper, path: path, total: totalPages, footer: "\(s.client.name) — \(s.title), \(s.generatedOn)")
+            page.text(s.title, font: "DejaVu Sans Bold 16")
+            page.text("\(s.practice.name) · \(s.generatedOn)", font: "DejaVu Sans 9", color: (0.35, 0.35, 0.35))
+            page.gap(8)
+            page.text("To: \(s.addressee.name) (\(s.addresseeKind.cliName))" + (s.addresseeNPI.map { ", NPI \($0)" } ?? ""), font: "DejaVu Sans Bold 10")
+            if !s.addressee.lines.isEmpty { page.text(s.addressee.lines.joined(separator: " · "), font: "DejaVu Sans 9") }
+            page.text("Client: \(s.client.name), born \(s.clientBorn)", font: "DejaVu Sans Bold 10")
+            if let t = s.therapist {
+                page.text("Therapist: \(t.name)" + (s.therapistMskYears.map { ", \($0.formatted1) years of musculoskeletal experience" } ?? ""),
+                          font: "DejaVu Sans 10")
+            }
+            for section in Section.all(s) {
+                page.gap(10)
+                page.heading(section.title)
+                for paragraph in section.paragraphs {
+                    page.text(paragraph, font: "DejaVu Sans 10", color: paragraph.contains("[rule") ? (0.6, 0, 0) : (0, 0, 0))
+                }
+                if section.title.hasPrefix("Pain trend") { page.chart(PainChart(s)) }
+                if let table = section.table, !table.rows.isEmpty { page.table(table) }
+            }
+            page.gap(24)
+            page.text(Section.signature(s).joined(separator: "\n"), font: "DejaVu Sans 10")
+            page.finishPage()
+            return page.number
+        }
+
+        func gap(_ points: Double) { y += points }
+
+        func ensure(_ needed: Double) {
+            if y + needed > height - margin - 20 {
+                finishPage()
+                number += 1
+                y = margin
+            }
+        }
+
+        func finishPage() {
+            if total > 1 || (!drawing && number > 1) {
+                let label = "Page \(number) of \(max(total, number))"
+                let layout = makeLayout(label, font: "DejaVu Sans 8", width: contentWidth)
+                draw(layout, x: margin, y: height - margin + 10, color: (0.4, 0.4, 0.4))
+                let left = makeLayout(footer, font: "DejaVu Sans 8", width: contentWidth)
+                draw(left, x: margin, y: height - margin + 22, color: (0.4, 0.4, 0.4))
+                g_object_unref(UnsafeMutableRawPointer(layout))
+                g_object_unref(UnsafeMutableRawPointer(left))
+            }
+            cairo_show_page(cr)
+        }
+
+        func makeLayout(_ text: String, font: String, width: Double) -> OpaquePointer {
+            let layout = pango_cairo_create_layout(cr)!
+            let description = pango_font_description_from_string(font)
+            pango_layout_set_font_description(layout, description)
+            pango_font_description_free(description)
+            pango_layout_set_width(layout, Int32(width * 1024))
+            pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR)
+            pango_layout_set_text(layout, text, -1)
+            return layout
+        }
+
+        func size(_ layout: OpaquePointer) -> (Double, Double) {
+            var w: Int32 = 0
+            var h: Int32 = 0
+            pango_layout_get_pixel_size(layout, &w, &h)
+            return (Double(w), Double(h))
+        }
+
+        func draw(_ layout: OpaquePointer, x: Double, y: Double, color: (Double, Double, Double) = (0, 0, 0)) {
+            cairo_set_source_rgb(cr, color.0, color.1, color.2)
+            cairo_move_to(cr, x, y)
+            pango_cairo_show_layout(cr, layout)
+        }
+
+        func text(_ text: String, font: String, color: (Double, Double, Double) = (0, 0, 0)) {
+            let layout = makeLayout(text, font: font, width: contentWidth)
+            defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
+            let (_, h) = size(layout)
+            if h > height - 2 * margin - 40 {
+                // Taller than a page: let pango split it line by line.
+                for line in text.split(separator: "\n", omittingEmptySubsequences: false) { self.text(String(line), font: font, color: color) }
+                return
+            }
+            ensure(h)
+            draw(layout, x: margin, y: y, color: color)
+            y += h + 3
+        }
+
+        func heading(_ title: String) {
+            ensure(60)  // keep a heading with what follows it
+            text(title, font: "DejaVu Sans Bold 12", color: (0.1, 0.25, 0.45))
+            cairo_set_source_rgb(cr, 0.6, 0.6, 0.6)
+            cairo_set_line_width(cr, 0.5)
+            cairo_move_to(cr, margin, y - 1)
+            cairo_line_to(cr, width - margin, y - 1)
+            cairo_stroke(cr)
+            y += 3
+        }
+
+        func table(_ table: Section.Table) {
+            let columns = table.header.count
+            let widths = table.header.indices.map { index in
+                let longest = ([table.header[index]] + table.rows.map { $0[index] }).map(\.count).max() ?? 1
+                return Double(min(max(longest, table.header[index].count + 3, 6), 40))
+            }
+            let scale = contentWidth / widths.reduce(0, +)
+            let columnWidths = widths.map { $0 * scale }
+            func row(_ cells: [String], bold: Bool) {
+                let layouts = cells.enumerated().map { index, cell in
+                    makeLayout(cell, font: bold ? "DejaVu Sans Bold 8.5" : "DejaVu Sans 8.5", width: columnWidths[index] - 6)
+                }
+                defer { layouts.forEach { g_object_unref(UnsafeMutableRawPointer($0)) } }
+                let rowHeight = (layouts.map { size($0).1 }.max() ?? 10) + 4
+                ensure(rowHeight)
+                var x = margin
+                for (index, layout) in layouts.enumerated() {
+                    if bold {
+                        cairo_set_source_rgb(cr, 0.92, 0.92, 0.92)
+                        cairo_rectangle(cr, x, y, columnWidths[index], rowHeight)
+                        cairo_fill(cr)
+                    }
+                    cairo_set_source_rgb(cr, 0.7, 0.7, 0.7)
+                    cairo_set_line_width(cr, 0.4)
+                    cairo_rectangle(cr, x, y, columnWidths[index], rowHeight)
+                    cairo_stroke(cr)
+                    draw(layout, x: x + 3, y: y + 2)
+                    x += columnWidths[index]
+                }
+                y += rowHeight
+            }
+            _ = columns
+            row(table.header, bold: true)
+            for cells in table.rows { row(cells, bold: false) }
+            y += 6
+        }
+
+        func chart(_ chart: PainChart) {
+            guard !chart.sessions.isEmpty else { return }
+            let scale = contentWidth / PainChart.width
+            let h = PainChart.height * scale
+            ensure(h + 8)
+            let originX = margin
+            let originY = y
+            func point(_ p: (Double, Double)) -> (Double, Double) { (originX + p.0 * scale, originY + p.1 * scale) }
+            cairo_set_line_width(cr, 0.4)
+            for tick in stride(from: 0, through: 10, by: 2) {
+                let (x0, yy) = point((PainChart.left, chart.y(Double(tick))))
+                let (x1, _) = point((PainChart.width - PainChart.right, 0))
+                cairo_set_source_rgb(cr, 0.85, 0.85, 0.85)
+                cairo_move_to(cr, x0, yy)
+                cairo_line_to(cr, x1, yy)
+                cairo_stroke(cr)
+                let label = makeLayout(String(tick), font: "DejaVu Sans 7", width: 30)
+                draw(label, x: x0 - 14, y: yy - 5, color: (0.3, 0.3, 0.3))
+                g_object_unref(UnsafeMutableRawPointer(label))
+            }
+            if let baseline = chart.baseline {
+                let (x0, yy) = point((PainChart.left, chart.y(Double(baseline))))
+                let (x1, _) = point((PainChart.width - PainChart.right, 0))
+                cairo_set_source_rgb(cr, 0.45, 0.45, 0.45)
+                var dashes = [4.0, 3.0]
+                cairo_set_dash(cr, &dashes, 2, 0)
+                cairo_move_to(cr, x0, yy)
+                cairo_line_to(cr, x1, yy)
+                cairo_stroke(cr)
+                cairo_set_dash(cr, nil, 0, 0)
+                let label = makeLayout("baseline \(baseline)/10", font: "DejaVu Sans 7", width: 80)
+                draw(label, x: x1 - 60, y: yy - 11, color: (0.35, 0.35, 0.35))
+                g_object_unref(UnsafeMutableRawPointer(label))
+            }
+            for (series, color) in [(chart.points { $0.painBefore }, (0.75, 0.22, 0.17)), (chart.points { $0.painAfter }, (0.18, 0.53, 0.76))] {
+                cairo_set_source_rgb(cr, color.0, color.1, color.2)
+                cairo_set_line_width(cr, 1.6)
+                for (index, p) in series.enumerated() {
+                    let (x, yy) = point(p)
+                    if index == 0 { cairo_move_to(cr, x, yy) } else { cairo_line_to(cr, x, yy) }
+                }
+                cairo_stroke(cr)
+                for p in series {
+                    let (x, yy) = point(p)
+                    cairo_arc(cr, x, yy, 2, 0, 2 * .pi)
+                    cairo_fill(cr)
+                }
+            }
+            for index in chart.labelled {
+                let (x, yy) = point((chart.x(index), PainChart.height - 24))
+                let label = makeLayout(String(chart.sessions[index].date.description.dropFirst(5)), font: "DejaVu Sans 7", width: 40)
+                draw(label, x: x - 12, y: yy, color: (0.3, 0.3, 0.3))
+                g_object_unref(UnsafeMutableRawPointer(label))
+            }
+            let legend = makeLayout("Pain 0–10 per session: red before, blue after; dashed line the baseline", font: "DejaVu Sans 7.5", width: contentWidth)
+            let (_, ly) = point((PainChart.left, PainChart.height - 12))
+            draw(legend, x: originX + PainChart.left * scale, y: ly, color: (0.3, 0.3, 0.3))
+            g_object_unref(UnsafeMutableRawPointer(legend))
+            y += h + 8
+        }
+    }
+}
