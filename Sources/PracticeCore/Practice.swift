@@ -7,12 +7,42 @@ public struct Practice: Sendable, Codable, Equatable, Identifiable {
     /// IANA zone name, e.g. America/New_York. Bookings are made in this zone's wall-clock time.
     public var timeZone: String
     public var policy: EvidencePolicy
+    public var identifiers = BillingIdentifiers()
 
     public init(id: Int64, name: String, timeZone: String, policy: EvidencePolicy) {
         self.id = id
         self.name = name
         self.timeZone = timeZone
         self.policy = policy
+    }
+}
+
+/// What a superbill names a practice or a therapist by.
+public struct BillingIdentifiers: Sendable, Codable, Equatable {
+    public var npi: String?
+    public var taxID: String?
+    public var license: String?
+    public var address: String?
+    public var phone: String?
+
+    public init(npi: String? = nil, taxID: String? = nil, license: String? = nil, address: String? = nil, phone: String? = nil) {
+        self.npi = npi
+        self.taxID = taxID
+        self.license = license
+        self.address = address
+        self.phone = phone
+    }
+
+    /// Checks what was given: NPI by its check digit, the tax id as an EIN (12-3456789).
+    public static func validated(npi: String?, taxID: String?, license: String? = nil, address: String? = nil,
+                                 phone: String? = nil) throws(PracticeError) -> BillingIdentifiers {
+        let ein = taxID?.trimmingCharacters(in: .whitespaces)
+        if let ein, ein.count != 10 || ein.split(separator: "-").map(\.count) != [2, 7] || !ein.replacingOccurrences(of: "-", with: "").allSatisfy(\.isNumber) {
+            throw .invalid(field: "--tax-id", reason: "'\(ein)' is not an EIN such as 12-3456789")
+        }
+        return BillingIdentifiers(npi: try npi.map { n throws(PracticeError) in try NPI.validate(n) }, taxID: ein,
+                                  license: Validate.optionalText(license), address: Validate.optionalText(address),
+                                  phone: try Validate.phone(phone, field: "--phone"))
     }
 }
 

@@ -15,12 +15,52 @@ public enum PDFRenderer {
         }
     }
 
+    /// What a PDF is made of: the same blocks serve the coordination summary and the superbill.
+    public enum Block: Sendable {
+        case text(String, font: String, color: (Double, Double, Double) = (0, 0, 0))
+        case heading(String)
+        case table(header: [String], rows: [[String]])
+        case chart(CoordinationSummary)
+        case gap(Double)
+    }
+
     /// Writes the summary to `path`. Returns the number of pages.
     @discardableResult
     public static func render(_ s: CoordinationSummary, paper: Paper, to path: String) throws -> Int {
+        try render(blocks(s), footer: "\(s.client.name) — \(s.title), \(s.generatedOn)", paper: paper, to: path)
+    }
+
+    /// Lays blocks out on pages with a footer and "page n of N". Returns the number of pages.
+    @discardableResult
+    public static func render(_ blocks: [Block], footer: String, paper: Paper, to path: String) throws -> Int {
         // First pass counts pages (for "page n of N"); the second draws.
-        let pages = try Page.layout(s, paper: paper, path: nil, totalPages: 0)
-        return try Page.layout(s, paper: paper, path: path, totalPages: pages)
+        let pages = try Page.layout(blocks, footer: footer, paper: paper, path: nil, totalPages: 0)
+        return try Page.layout(blocks, footer: footer, paper: paper, path: path, totalPages: pages)
+    }
+
+    static func blocks(_ s: CoordinationSummary) -> [Block] {
+        var blocks: [Block] = [
+            .text(s.title, font: "DejaVu Sans Bold 16"),
+            .text("\(s.practice.name) · \(s.generatedOn)", font: "DejaVu Sans 9", color: (0.35, 0.35, 0.35)),
+            .gap(8),
+            .text("To: \(s.addressee.name) (\(s.addresseeKind.cliName))" + (s.addresseeNPI.map { ", NPI \($0)" } ?? ""), font: "DejaVu Sans Bold 10"),
+        ]
+        if !s.addressee.lines.isEmpty { blocks.append(.text(s.addressee.lines.joined(separator: " · "), font: "DejaVu Sans 9")) }
+        blocks.append(.text("Client: \(s.client.name), born \(s.clientBorn)", font: "DejaVu Sans Bold 10"))
+        if let t = s.therapist {
+            blocks.append(.text("Therapist: \(t.name)" + (s.therapistMskYears.map { ", \($0.formatted1) years of musculoskeletal experience" } ?? ""),
+                                font: "DejaVu Sans 10"))
+        }
+        for section in Section.all(s) {
+            blocks += [.gap(10), .heading(section.title)]
+            for paragraph in section.paragraphs {
+                blocks.append(.text(paragraph, font: "DejaVu Sans 10", color: paragraph.contains("[rule") ? (0.6, 0, 0) : (0, 0, 0)))
+            }
+            if section.title.hasPrefix("Pain trend") { blocks.append(.chart(s)) }
+            if let table = section.table, !table.rows.isEmpty { blocks.append(.table(header: table.header, rows: table.rows)) }
+        }
+        blocks += [.gap(24), .text(Section.signature(s).joined(separator: "\n"), font: "DejaVu Sans 10")]
+        return blocks
     }
 
     final class Page {
@@ -58,29 +98,17 @@ public enum PDFRenderer {
 
         var contentWidth: Double { width - 2 * margin }
 
-        static func layout(_ s: CoordinationSummary, paper: Paper, path: String?, totalPages: Int) throws -> Int {
-            let page = try Page(paper: paper, path: path, total: totalPages, footer: "\(s.client.name) — \(s.title), \(s.generatedOn)")
-            page.text(s.title, font: "DejaVu Sans Bold 16")
-            page.text("\(s.practice.name) · \(s.generatedOn)", font: "DejaVu Sans 9", color: (0.35, 0.35, 0.35))
-            page.gap(8)
-            page.text("To: \(s.addressee.name) (\(s.addresseeKind.cliName))" + (s.addresseeNPI.map { ", NPI \($0)" } ?? ""), font: "DejaVu Sans Bold 10")
-            if !s.addressee.lines.isEmpty { page.text(s.addressee.lines.joined(separator: " · "), font: "DejaVu Sans 9") }
-            page.text("Client: \(s.client.name), born \(s.clientBorn)", font: "DejaVu Sans Bold 10")
-            if let t = s.therapist {
-                page.text("Therapist: \(t.name)" + (s.therapistMskYears.map { ", \($0.formatted1) years of musculoskeletal experience" } ?? ""),
-                          font: "DejaVu Sans 10")
-            }
-            for section in Section.all(s) {
-                page.gap(10)
-                page.heading(section.title)
-                for paragraph in section.paragraphs {
-                    page.text(paragraph, font: "DejaVu Sans 10", color: paragraph.contains("[rule") ? (0.6, 0, 0) : (0, 0, 0))
+        static func layout(_ blocks: [Block], footer: String, paper: Paper, path: String?, totalPages: Int) throws -> Int {
+            let page = try Page(paper: paper, path: path, total: totalPages, footer: footer)
+            for block in blocks {
+                switch block {
+                case .text(let text, let font, let color): page.text(text, font: font, color: color)
+                case .heading(let title): page.heading(title)
+                case .table(let header, let rows): page.table(Section.Table(header: header, rows: rows))
+                case .chart(let summary): page.chart(PainChart(summary))
+                case .gap(let points): page.gap(points)
                 }
-                if section.title.hasPrefix("Pain trend") { page.chart(PainChart(s)) }
-                if let table = section.table, !table.rows.isEmpty { page.table(table) }
             }
-            page.gap(24)
-            page.text(Section.signature(s).joined(separator: "\n"), font: "DejaVu Sans 10")
             page.finishPage()
             return page.number
         }
@@ -158,13 +186,23 @@ public enum PDFRenderer {
         }
 
         func table(_ table: Section.Table) {
-            let columns = table.header.count
-            let widths = table.header.indices.map { index in
-                let longest = ([table.header[index]] + table.rows.map { $0[index] }).map(\.count).max() ?? 1
-                return Double(min(max(longest, table.header[index].count + 3, 6), 40))
+            // Natural (unwrapped) widths; narrow columns keep theirs, wide ones share what is left.
+            let natural: [Double] = table.header.indices.map { index in
+                ([table.header[index]] + table.rows.map { $0[index] }).map { cell in
+                    let layout = makeLayout(cell, font: "DejaVu Sans Bold 8.5", width: 10_000)
+                    defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
+                    return size(layout).0 + 8
+                }.max() ?? 20
             }
-            let scale = contentWidth / widths.reduce(0, +)
-            let columnWidths = widths.map { $0 * scale }
+            var columnWidths = natural
+            if natural.reduce(0, +) > contentWidth {
+                let fair = contentWidth / Double(natural.count)
+                let narrow = natural.filter { $0 <= fair }.reduce(0, +)
+                let wide = natural.filter { $0 > fair }.reduce(0, +)
+                columnWidths = natural.map { $0 <= fair ? $0 : $0 / wide * (contentWidth - narrow) }
+            } else {
+                columnWidths = natural.map { $0 / natural.reduce(0, +) * contentWidth }
+            }
             func row(_ cells: [String], bold: Bool) {
                 let layouts = cells.enumerated().map { index, cell in
                     makeLayout(cell, font: bold ? "DejaVu Sans Bold 8.5" : "DejaVu Sans 8.5", width: columnWidths[index] - 6)
@@ -188,7 +226,6 @@ public enum PDFRenderer {
                 }
                 y += rowHeight
             }
-            _ = columns
             row(table.header, bold: true)
             for cells in table.rows { row(cells, bold: false) }
             y += 6

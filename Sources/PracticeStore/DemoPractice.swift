@@ -114,6 +114,10 @@ public enum DemoPractice {
             try await StaffRepository.add(try NewStaffMember(name: name, role: role, mskYears: years, email: email),
                                           practiceID: p, on: connection, logger: logger).id
         }
+        try await Practices.setIdentifiers(
+            try BillingIdentifiers.validated(npi: "1321098760", taxID: "12-3456789", address: "210 River Street, Riverside, NY 12866",
+                                             phone: "(555) 010-4000"),
+            practiceID: p, on: connection, logger: logger)
         _ = try await staff("Dana Whitfield", .owner, 12, "dana@riverside.example")
         let therapists = [
             try await staff("Marcus Bell", .therapist, 7, "marcus@riverside.example"),
@@ -121,6 +125,11 @@ public enum DemoPractice {
             try await staff("Sofia Lindqvist", .therapist, 2.5, "sofia@riverside.example"),
         ]
         let frontDesk = try await staff("Lena Ortiz", .frontDesk, nil, "frontdesk@riverside.example")
+        for (index, therapist) in therapists.enumerated() {
+            try await StaffRepository.setIdentifiers(therapist, npi: ["1174507784", "1952345670", "1629184478"][index],
+                                                     license: "NY-LMT-\(031_200 + index * 17)", practiceID: p,
+                                                     on: connection, logger: logger)
+        }
 
         func provider(_ name: String, _ kind: ProviderKind, _ npi: String, _ clinic: String, _ fax: String) async throws -> Int64 {
             try await ProviderRepository.add(try NewProvider(name: name, kind: kind, npi: npi, clinic: clinic,
@@ -131,7 +140,7 @@ public enum DemoPractice {
         let physician = try await provider("Dr. Maya Chen", .physician, "1234567893", "Riverside Family Medicine", "(555) 010-2001")
         let spine = try await provider("Dr. Samuel Okafor", .spineSpecialist, "1987654328", "Hudson Spine Center", "(555) 010-2002")
         let physio = try await provider("Jordan Pike, PT", .physicalTherapist, "1543210987", "MoveWell Physical Therapy", "(555) 010-2003")
-        _ = try await provider("Dr. Elena Vasquez", .physician, "1765432103", "Northside Internal Medicine", "(555) 010-2004")
+        let internist = try await provider("Dr. Elena Vasquez", .physician, "1765432103", "Northside Internal Medicine", "(555) 010-2004")
 
         let today = try await connection.todayInPractice(practice, logger: logger)
         var calendar = Calendar(identifier: .gregorian)
@@ -189,6 +198,16 @@ public enum DemoPractice {
                     plan: "Continue 1–2 sessions weekly, 60 minutes; review pain trend after 4–6 sessions.",
                     homeProgram: HomeProgram.evidenceDefault,
                     signedBy: therapist, practiceID: p, on: connection, logger: logger)
+            }
+            // Most treated clients came with a prescription (Ana's is added below, with her letters).
+            if index != 0, let firstVisit = visits(for: demo.course).first {
+                _ = try await ReferralLetters.add(
+                    try NewReferralLetter(clientID: client.id, providerID: index % 2 == 0 ? physician : internist, direction: .incoming,
+                                          kind: .prescription, date: today.adding(days: -firstVisit.daysAgo - 5),
+                                          diagnosisCode: ["M54.50", "M54.59", "M54.16"][index % 3],
+                                          wording: "therapeutic massage for low-back pain", sessionsAuthorised: index % 4 == 0 ? 6 : 12,
+                                          validUntil: today.adding(days: 60 - firstVisit.daysAgo), today: today),
+                    practice: practice, on: connection, logger: logger)
             }
             if index == 0, let first = appointments.first {
                 // A correction to a signed note is an addendum, never an edit.

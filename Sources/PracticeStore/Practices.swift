@@ -9,7 +9,7 @@ public enum Practices {
                sporadic_gap_days, course_cap_sessions, no_improvement_sessions, no_improvement_firm_sessions,
                monthly_reduction_percent, monthly_window_days, session_min_minutes, session_max_minutes,
                max_discomfort, relief_early_min::float8, relief_early_max::float8, relief_mid_min::float8,
-               relief_mid_max::float8, course_break_days
+               relief_mid_max::float8, course_break_days, npi, tax_id, address, phone
         FROM practices
         """
 
@@ -24,6 +24,17 @@ public enum Practices {
             return try await get(id, on: connection, logger: logger)
         }
         throw PracticeError.database("the new practice was not returned")
+    }
+
+    public static func setIdentifiers(_ identifiers: BillingIdentifiers, practiceID: Int64, on connection: PostgresConnection,
+                                      logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE practices SET npi = \(identifiers.npi), tax_id = \(identifiers.taxID), address = \(identifiers.address),
+                                 phone = \(identifiers.phone)
+            WHERE id = \(practiceID)
+            """, logger: logger)
+        try await Audit.record(practiceID: practiceID, action: "set-identifiers", entity: "practice", entityID: practiceID,
+                               on: connection, logger: logger)
     }
 
     public static func list(on connection: PostgresConnection, logger: Logger) async throws -> [Practice] {
@@ -64,9 +75,10 @@ public enum Practices {
         var practices: [Practice] = []
         let rows = try await connection.query(query, logger: logger)
         for try await (id, name, zone, acute, chronic, minVisits, maxVisits, gap, cap, noImp, noImpFirm, monthly,
-                       window, minMinutes, maxMinutes, discomfort, earlyMin, earlyMax, midMin, midMax, courseBreak)
+                       window, minMinutes, maxMinutes, discomfort, earlyMin, earlyMax, midMin, midMax, courseBreak,
+                       npi, taxID, address, phone)
             in rows.decode((Int64, String, String, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
-                            Double, Double, Double, Double, Int).self) {
+                            Double, Double, Double, Double, Int, String?, String?, String?, String?).self) {
             var policy = EvidencePolicy()
             policy.acuteWeeks = acute
             policy.chronicWeeks = chronic
@@ -84,7 +96,9 @@ public enum Practices {
             policy.reliefEarly = earlyMin...earlyMax
             policy.reliefMid = midMin...midMax
             policy.courseBreakDays = courseBreak
-            practices.append(Practice(id: id, name: name, timeZone: zone, policy: policy))
+            var practice = Practice(id: id, name: name, timeZone: zone, policy: policy)
+            practice.identifiers = BillingIdentifiers(npi: npi, taxID: taxID, address: address, phone: phone)
+            practices.append(practice)
         }
         return practices
     }

@@ -17,6 +17,24 @@ public enum StaffRepository {
         return try await get(id, practiceID: practiceID, on: connection, logger: logger)
     }
 
+    public static func setIdentifiers(_ staffID: Int64, npi: String?, license: String?, practiceID: Int64,
+                                      on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE staff SET npi = \(npi), license = \(license) WHERE practice_id = \(practiceID) AND id = \(staffID)
+            """, logger: logger)
+    }
+
+    /// A therapist's NPI and license, for superbills.
+    public static func identifiers(_ staffID: Int64, practiceID: Int64, on connection: PostgresConnection,
+                                   logger: Logger) async throws -> BillingIdentifiers {
+        for try await (npi, license) in try await connection.query(
+            "SELECT npi, license FROM staff WHERE practice_id = \(practiceID) AND id = \(staffID)", logger: logger
+        ).decode((String?, String?).self) {
+            return BillingIdentifiers(npi: npi, license: license)
+        }
+        throw PracticeError.notFound(entity: "staff member", id: String(staffID))
+    }
+
     public static func list(practiceID: Int64, role: StaffRole? = nil, on connection: PostgresConnection,
                             logger: Logger) async throws -> [StaffMember] {
         try await fetch("""

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeReports
 import PracticeStore
 
 struct DemoCommand: AsyncParsableCommand {
@@ -14,6 +15,7 @@ struct DemoCommand: AsyncParsableCommand {
         var flagged: [(rule: EvidenceRule, clients: [String])]
         var week: IsoWeek
         var visits: [AppointmentView]
+        var summary: CoordinationSummary
     }
 
     func run() async throws {
@@ -31,10 +33,17 @@ struct DemoCommand: AsyncParsableCommand {
                 let week = IsoWeek(containing: today).adding(weeks: 1)
                 let visits = try await Scheduling.list(.init(from: week.monday, to: week.monday.adding(days: 6), includeCancelled: false),
                                                        practice: practice, on: c, logger: logger)
-                return Preview(flagged: flagged, week: week, visits: visits)
+                // Ana's summary for her physical therapist: the sample coordination letter.
+                let ana = try await ClientRepository.list(practiceID: practice.id, search: "Ana Ruiz", on: c, logger: logger)[0]
+                let physio = try await ProviderRepository.list(practiceID: practice.id, on: c, logger: logger)
+                    .first { $0.kind == .physicalTherapist }!
+                let summary = try await CoordinationSummary.load(clientID: ana.id, to: physio.id, practice: practice, on: c, logger: logger)
+                return Preview(flagged: flagged, week: week, visits: visits, summary: summary)
             }
             return (summary, preview)
         }
+        let pdf = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("demo-coordination-summary.pdf").path
+        let pages = try ReportFiles.writeAtomically(to: pdf) { try PDFRenderer.render(preview.summary, paper: .letter, to: $0) }
         if output.json { return try Output.json(summary) }
         Output.line(summary.created ? "Created the demo practice." : "The demo practice is already here; nothing was added.")
         Output.line()
@@ -62,6 +71,8 @@ struct DemoCommand: AsyncParsableCommand {
             Output.line("  \(Weekday.name(day.isoWeekday)) \(day)  " + visits.map { "\($0.start) \($0.clientName) (\($0.therapistName.split(separator: " ").first ?? ""))" }
                 .joined(separator: " · "))
         }
+        Output.line()
+        Output.line("Sample coordination summary (Ana Ruiz → her physical therapist, \(pages) pages): \(pdf)")
         Output.line()
         Output.line("Try:")
         Output.line("  practice check --flagged-only                      who is off the evidence's course, and why")

@@ -5,11 +5,15 @@ import Glibc
 
 /// Printing records: aligned text for people, JSON for scripts.
 enum Output {
-    static func json<T: Encodable>(_ value: T) throws {
+    static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
         let data = try encoder.encode(value)
         line(String(decoding: data, as: UTF8.self))
     }

@@ -7,7 +7,84 @@ import PracticeStore
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Reports for doctors, physical therapists and the practice.",
-        subcommands: [Coordination.self])
+        subcommands: [Coordination.self, Frequency.self, Outcomes.self, Superbill.self])
+
+    enum TableFormat: String, ExpressibleByArgument, CaseIterable { case csv, md }
+
+    /// Writes to `--out` atomically, or to stdout.
+    static func emit(_ text: String, to out: String?) throws {
+        guard let out else { return Output.write(text, to: STDOUT_FILENO) }
+        try ReportFiles.writeAtomically(to: out) { try Data(text.utf8).write(to: URL(fileURLWithPath: $0)) }
+        Output.write("wrote \(out)\n", to: STDERR_FILENO)
+    }
+
+    struct Frequency: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every active client's frequency-check flags, as CSV or Markdown.")
+        @Option(help: "csv or md.") var format: TableFormat = .csv
+        @Option(help: ArgumentHelp("Where to write it (default stdout).", valueName: "path")) var out: String?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let format = format
+            let text = try await withPractice(options) { database, practice in
+                try await database.read { c in
+                    let asOf = try await c.todayInPractice(practice, logger: logger)
+                    let reports = try await FrequencyCheckQuery.run(practice: practice, asOf: asOf, on: c, logger: logger)
+                    return format == .csv ? FrequencyReportRenderer.csv(reports)
+                        : FrequencyReportRenderer.markdown(reports, practice: practice.name, asOf: asOf)
+                }
+            }
+            try ReportCommand.emit(text, to: out)
+        }
+    }
+
+    struct Outcomes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mean pain change by sessions and by pain duration, against the evidence, and per dollar of fees.")
+        @Option(help: "md or csv.") var format: TableFormat = .md
+        @Option(help: ArgumentHelp("Where to write it (default stdout).", valueName: "path")) var out: String?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let format = format
+            let text = try await withPractice(options) { database, practice in
+                try await database.read { c in
+                    let report = try await OutcomesReport.load(practice: practice, on: c, logger: logger)
+                    if options.json { return String(decoding: try Output.encoder.encode(report), as: UTF8.self) + "\n" }
+                    return format == .csv ? report.csv() : report.markdown(practice: practice.name)
+                }
+            }
+            try ReportCommand.emit(text, to: out)
+        }
+    }
+
+    struct Superbill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A superbill for a client's billed visits: identifiers, CPT codes, units, fees, diagnoses, totals.")
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @Option(help: ArgumentHelp("First service date.", valueName: "YYYY-MM-DD"), transform: parseDate) var from: CalendarDate
+        @Option(help: ArgumentHelp("Last service date.", valueName: "YYYY-MM-DD"), transform: parseDate) var to: CalendarDate
+        @Option(help: "pdf or csv.") var format: String = "pdf"
+        @Option(help: "a4 or letter (PDF only).") var paper: String = "letter"
+        @Option(help: ArgumentHelp("Where to write it (stdout for CSV when absent).", valueName: "path")) var out: String?
+        @OptionGroup var options: PracticeOptions
+
+        func validate() throws {
+            guard ["pdf", "csv"].contains(format) else { throw ValidationError("--format: '\(format)' is not pdf or csv") }
+            guard PDFRenderer.Paper(rawValue: paper) != nil else { throw ValidationError("--paper: '\(paper)' is not a4 or letter") }
+            if format == "pdf", out == nil { throw ValidationError("--out: a PDF needs a file to go to") }
+        }
+
+        func run() async throws {
+            let (client, from, to) = (client, from, to)
+            let bill = try await withPractice(options) { database, practice in
+                try await database.read { try await PracticeReports.Superbill.load(clientID: client, from: from, to: to, practice: practice, on: $0, logger: logger) }
+            }
+            if format == "csv" { return try ReportCommand.emit(bill.csv(), to: out) }
+            let pages = try ReportFiles.writeAtomically(to: out!) { try bill.pdf(paper: PDFRenderer.Paper(rawValue: paper)!, to: $0) }
+            Output.write("wrote \(out!) (\(bill.lines.count) visit(s), \(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
+        }
+    }
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case pdf, html, md, fhir }
 
@@ -19,20 +96,34 @@ struct ReportCommand: AsyncParsableCommand {
                 Markdown for email, or a FHIR R4 document Bundle. All formats come from one report model.
                 Example: practice report coordination 1 --to 3 --format pdf --out ana.pdf
                 """)
-        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
-        @Option(help: ArgumentHelp("The addressee's provider id.", valueName: "provider-id"), transform: parseID) var to: Int64
+        @Argument(help: ArgumentHelp("The client's id (or --all-active).", valueName: "client"), transform: parseID) var client: Int64?
+        @Option(help: ArgumentHelp("The addressee's provider id.", valueName: "provider-id"), transform: parseID) var to: Int64?
+        @Flag(name: .customLong("all-active"), help: "One summary per active client, into the folder --out.") var allActive = false
+        @Flag(name: .customLong("to-referrer"), help: "Address each summary to the client's prescriber (with --all-active).")
+        var toReferrer = false
         @Option(help: "pdf, html, md or fhir.") var format: Format = .pdf
         @Option(help: "a4 or letter (PDF only).") var paper: String = "letter"
-        @Option(help: ArgumentHelp("Where to write it (stdout when absent, except PDF).", valueName: "path")) var out: String?
+        @Option(help: ArgumentHelp("Where to write it (stdout when absent, except PDF; a folder with --all-active).", valueName: "path"))
+        var out: String?
         @OptionGroup var options: PracticeOptions
 
         func validate() throws {
             guard PDFRenderer.Paper(rawValue: paper) != nil else { throw ValidationError("--paper: '\(paper)' is not a4 or letter") }
+            if allActive {
+                guard client == nil else { throw ValidationError("give a client or --all-active, not both") }
+                guard (to == nil) != !toReferrer else { throw ValidationError("--all-active needs --to-referrer or --to PROVIDER") }
+                guard out != nil else { throw ValidationError("--out: --all-active writes into a folder; name it") }
+                return
+            }
+            guard client != nil else { throw ValidationError("give a client id, or --all-active") }
+            guard to != nil else { throw ValidationError("--to: name the addressee's provider id") }
+            guard !toReferrer else { throw ValidationError("--to-referrer goes with --all-active") }
             if format == .pdf, out == nil { throw ValidationError("--out: a PDF needs a file to go to") }
         }
 
         func run() async throws {
-            let (client, provider) = (client, to)
+            if allActive { return try await batch() }
+            let (client, provider) = (client!, to!)
             let summary = try await withPractice(options) { database, practice in
                 try await database.read {
                     try await CoordinationSummary.load(clientID: client, to: provider, practice: practice, on: $0, logger: logger)
@@ -48,6 +139,70 @@ struct ReportCommand: AsyncParsableCommand {
             case .md: try emit(MarkdownRenderer.render(summary))
             case .fhir: try emit(FHIRRenderer.render(summary))
             }
+        }
+
+        /// One summary per active client, rendered on every core, each written atomically.
+        func batch() async throws {
+            let folder = URL(fileURLWithPath: out!)
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+                throw PracticeError.invalid(field: "--out", reason: "\(folder.path) is not a folder")
+            }
+            let (fixed, format) = (to, format)
+            let (summaries, skipped) = try await withPractice(options) { database, practice in
+                try await database.read { c in
+                    var summaries: [CoordinationSummary] = []
+                    var skipped: [String] = []
+                    for client in try await ClientRepository.list(practiceID: practice.id, on: c, logger: logger) where client.active {
+                        let referrer = try await ReferralLetters.list(clientID: client.id, practice: practice, on: c, logger: logger)
+                            .last { $0.kind == .prescription }?.providerID
+                        guard let provider = fixed ?? referrer else {
+                            skipped.append("\(client.name) (\(client.id)): no prescription on file, so no referrer")
+                            continue
+                        }
+                        summaries.append(try await CoordinationSummary.load(clientID: client.id, to: provider, practice: practice,
+                                                                            on: c, logger: logger))
+                    }
+                    return (summaries, skipped)
+                }
+            }
+            let paper = PDFRenderer.Paper(rawValue: paper)!
+            let total = summaries.count
+            let terminal = isatty(STDERR_FILENO) == 1
+            var done = 0
+            try await withThrowingTaskGroup(of: String.self) { group in
+                var pending = summaries.makeIterator()
+                func start() {
+                    guard let summary = pending.next() else { return }
+                    group.addTask {
+                        let slug = summary.client.name.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
+                        let path = folder.appendingPathComponent("\(summary.client.id)-\(slug).\(format == .md ? "md" : format.rawValue == "fhir" ? "json" : format.rawValue)").path
+                        try ReportFiles.writeAtomically(to: path) { temporary in
+                            switch format {
+                            case .pdf: _ = try PDFRenderer.render(summary, paper: paper, to: temporary)
+                            case .html: try Data(HTMLRenderer.render(summary).utf8).write(to: URL(fileURLWithPath: temporary))
+                            case .md: try Data(MarkdownRenderer.render(summary).utf8).write(to: URL(fileURLWithPath: temporary))
+                            case .fhir: try Data(FHIRRenderer.render(summary).utf8).write(to: URL(fileURLWithPath: temporary))
+                            }
+                        }
+                        return path
+                    }
+                }
+                for _ in 0..<max(1, ProcessInfo.processInfo.activeProcessorCount) { start() }
+                while let path = try await group.next() {
+                    done += 1
+                    if terminal {
+                        let filled = total == 0 ? 30 : done * 30 / total
+                        Output.write("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: 30 - filled))] \(done)/\(total)", to: STDERR_FILENO)
+                    } else {
+                        Output.write("wrote \(path)\n", to: STDERR_FILENO)
+                    }
+                    start()
+                }
+            }
+            if terminal { Output.write("\n", to: STDERR_FILENO) }
+            skipped.forEach { Output.warn("skipped " + $0) }
+            Output.line("wrote \(done) summar\(done == 1 ? "y" : "ies") to \(folder.path)")
         }
 
         func emit(_ text: String) throws {

@@ -13,13 +13,20 @@ struct SetupCommand: AsyncParsableCommand {
     var name: String
     @Option(help: ArgumentHelp("IANA time zone the practice books in, e.g. America/New_York.", valueName: "zone"))
     var timezone: String
+    @Option(help: "The practice's (type 2, organisation) NPI, for superbills.") var npi: String?
+    @Option(name: .customLong("tax-id"), help: "The practice's EIN, e.g. 12-3456789, for superbills.") var taxID: String?
+    @Option(help: "Postal address, one line.") var address: String?
+    @Option(help: "Phone number.") var phone: String?
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let new = try NewPractice(name: name, timeZone: timezone)
+        let identifiers = try BillingIdentifiers.validated(npi: npi, taxID: taxID, address: address, phone: phone)
         let practice = try await withDatabase { database in
             try await database.transaction { connection in
-                try await Practices.create(name: new.name, timeZone: new.timeZone, on: connection, logger: logger)
+                let created = try await Practices.create(name: new.name, timeZone: new.timeZone, on: connection, logger: logger)
+                try await Practices.setIdentifiers(identifiers, practiceID: created.id, on: connection, logger: logger)
+                return try await Practices.get(created.id, on: connection, logger: logger)
             }
         }
         if output.json { return try Output.json(practice) }
@@ -69,12 +76,20 @@ struct StaffCommand: AsyncParsableCommand {
                 help: "Years specialising in musculoskeletal work (the evidence favours 2 or more).")
         var mskYears: Double?
         @Option(help: "Email address.") var email: String?
+        @Option(help: "The therapist's own (type 1) NPI, for superbills.") var npi: String?
+        @Option(help: "State massage-therapy license number, for superbills.") var license: String?
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
             let new = try NewStaffMember(name: name, role: role, mskYears: mskYears, email: email)
+            let identifiers = try BillingIdentifiers.validated(npi: npi, taxID: nil, license: license)
             let member = try await withPractice(options) { database, practice in
-                try await database.transaction { try await StaffRepository.add(new, practiceID: practice.id, on: $0, logger: logger) }
+                try await database.transaction { c in
+                    let member = try await StaffRepository.add(new, practiceID: practice.id, on: c, logger: logger)
+                    try await StaffRepository.setIdentifiers(member.id, npi: identifiers.npi, license: identifiers.license,
+                                                             practiceID: practice.id, on: c, logger: logger)
+                    return member
+                }
             }
             if options.json { return try Output.json(member) }
             Output.line("added staff \(member.id): \(member.name) (\(member.role.cliName))")

@@ -57,6 +57,8 @@ struct CLI {
         process.standardOutput = outHandle
         process.standardError = errHandle
         process.standardInput = FileHandle.nullDevice
+        // Commands that write files next to the user (the demo's sample PDF) write into a scratch folder.
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
         try process.run()
         process.waitUntilExit()
         try outHandle.close()
