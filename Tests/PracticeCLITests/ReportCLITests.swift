@@ -1,0 +1,131 @@
+import Foundation
+import PostgresNIO
+import PracticeStore
+import PracticeTestSupport
+import Testing
+
+@Suite("practice report")
+struct ReportCLITests {
+    func tool(_ name: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [name] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("reports-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func scalar(_ url: DatabaseURL, _ sql: PostgresQuery) async throws -> String {
+        try await PracticeDatabase.withDatabase(url: url, logger: TestDatabase.logger) { database in
+            try await database.read { c in
+                var value = ""
+                for try await text in try await c.query(sql, logger: TestDatabase.logger).decode(String.self) { value = text }
+                return value
+            }
+        }
+    }
+
+    @Test func practiceReportsMatchTheDatabase() async throws {
+        let (cli, url) = try await CLI.fresh(migrated: false)
+        #expect(try cli.run("demo").status == 0)
+
+        let csv = try cli.run("report", "frequency", "--format", "csv")
+        #expect(csv.status == 0)
+        let rows = csv.stdout.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows[0].first == "client_id" && rows.count == 23)
+        let maria = try #require(rows.first { $0[1] == "Maria Rossi" })
+        #expect(maria[8].contains("no-improvement") && maria[9] == "refer-spine-specialist")
+
+        let out = try folder().appendingPathComponent("frequency.md").path
+        let md = try cli.run("report", "frequency", "--format", "md", "--out", out)
+        #expect(md.stdout.isEmpty && md.stderr.contains("wrote"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("| Maria Rossi (13) |"))
+
+        let outcomes = try cli.run("report", "outcomes", "--format", "csv").stdout
+        #expect(outcomes.contains("sessions,10+ sessions,2,3.00,no extra gain"))
+
+        // The superbill's totals are the database's.
+        let bill = try cli.run("report", "superbill", "1", "--from", "2026-01-01", "--to", "2030-12-31", "--format", "csv")
+        #expect(bill.status == 0, "\(bill.stderr)")
+        let total = try #require(bill.stdout.split(separator: "\r\n").last?.split(separator: ",", omittingEmptySubsequences: false))
+        let units = try await scalar(url, "SELECT sum(billable_units)::text FROM appointments WHERE client_id = 1 AND status = 'completed' AND cpt_code IS NOT NULL")
+        let fees = try await scalar(url, "SELECT trim_scale(sum(fee))::text FROM appointments WHERE client_id = 1 AND status = 'completed' AND cpt_code IS NOT NULL")
+        #expect(total[0] == "total" && String(total[4]) == units && String(total[5]) == fees)
+
+        let pdf = try folder().appendingPathComponent("bill.pdf").path
+        #expect(try cli.run("report", "superbill", "1", "--from", "2026-01-01", "--to", "2030-12-31", "--out", pdf, "--paper", "a4").status == 0)
+        let text = try tool("pdftotext", ["-layout", pdf, "-"])
+        for fact in ["Superbill", "NPI 1321098760", "EIN 12-3456789", "License NY-LMT-", "M54.50", "97140", "Total"] {
+            #expect(text.contains(fact), "missing \(fact)")
+        }
+    }
+
+    @Test func batchSummariesOnePerClientAtomically() async throws {
+        let (cli, url) = try await CLI.fresh(migrated: false)
+        #expect(try cli.run("demo").status == 0)
+        let dir = try folder()
+        let result = try cli.run("report", "coordination", "--all-active", "--to-referrer", "--format", "pdf", "--out", dir.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        let expected = try await scalar(url, """
+            SELECT count(DISTINCT c.id)::text FROM clients c JOIN referral_letters l ON l.client_id = c.id AND l.kind = 'prescription' WHERE c.active
+            """)
+        #expect(String(files.count) == expected)
+        #expect(!files.contains { $0.contains("partial") })
+        #expect(files.allSatisfy { $0.hasSuffix(".pdf") })
+        // Not on a terminal: one plain line per file, no progress bar.
+        #expect(result.stderr.split(separator: "\n").filter { $0.hasPrefix("wrote ") }.count == files.count)
+        let one = dir.appendingPathComponent(try #require(files.first { $0.hasPrefix("13-") })).path
+        #expect(try tool("pdftotext", [one, "-"]).contains("Maria Rossi"))
+    }
+
+    @Test func theCoordinationSummaryInEveryFormat() async throws {
+        let (cli, _) = try await CLI.fresh(migrated: false)
+        #expect(try cli.run("demo").status == 0)
+        let dir = try folder()
+        let fhir = dir.appendingPathComponent("maria.json").path
+        #expect(try cli.run("report", "coordination", "13", "--to", "2", "--format", "fhir", "--out", fhir).status == 0)
+        let validator = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/validate_fhir.py").path
+        #expect(try tool("python3", [validator, fhir]).hasPrefix("valid"))
+        let md = try cli.run("report", "coordination", "13", "--to", "2", "--format", "md")
+        #expect(md.stdout.contains("# Referral and coordination summary") && md.stdout.contains("Maria Rossi"))
+        let html = try cli.run("report", "coordination", "13", "--to", "2", "--format", "html").stdout
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<svg"))
+        let pdf = dir.appendingPathComponent("maria.pdf").path
+        let written = try cli.run("report", "coordination", "13", "--to", "2", "--out", pdf)
+        #expect(written.status == 0 && written.stderr.contains("page"))
+        #expect(try tool("pdftotext", [pdf, "-"]).contains("Refer to a spine specialist"))
+    }
+
+    @Test("report refusals", arguments: [
+        (["report", "coordination", "1", "--to", "999", "--format", "md"], "--to"),
+        (["report", "coordination", "999", "--to", "1", "--format", "md"], "client 999 not found"),
+        (["report", "coordination", "1", "--to", "1", "--format", "pdf"], "--out"),
+        (["report", "coordination", "1", "--to", "1", "--format", "pdf", "--out", "/nonexistent-folder/x.pdf"], "--out"),
+        (["report", "coordination", "--all-active", "--format", "pdf", "--out", "/tmp"], "--to-referrer"),
+        (["report", "coordination", "1", "--to", "1", "--paper", "a5", "--out", "/tmp/x.pdf"], "--paper"),
+        (["report", "superbill", "1", "--from", "2026-12-01", "--to", "2026-11-01", "--format", "csv"], "--to"),
+        (["report", "superbill", "1", "--from", "2026-12-01", "--to", "2026-12-31", "--format", "xls"], "--format"),
+    ] as [([String], String)])
+    func refusals(arguments: [String], expected: String) async throws {
+        let (cli, _) = try await CLI.fresh()
+        #expect(try cli.run("setup", "--name", "R", "--timezone", "UTC").status == 0)
+        #expect(try cli.run("provider", "add", "--name", "Dr. A", "--kind", "physician").status == 0)
+        #expect(try cli.run("client", "add", "--name", "A", "--dob", "1980-01-01", "--pain-onset", "2026-01-01").status == 0)
+        let result = try cli.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/x.pdf"))
+    }
+}
