@@ -116,7 +116,7 @@ public struct EmbeddedPostgres: Sendable {
             listen_addresses = ''
             unix_socket_directories = '\(socketDirectory)'
             unix_socket_permissions = 0700
-            max_connections = 100
+            max_connections = 300
             shared_buffers = 128MB
             fsync = on
             timezone = 'UTC'

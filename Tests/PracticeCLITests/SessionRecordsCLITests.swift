@@ -89,6 +89,27 @@ struct SessionRecordsCLITests {
         #expect(try cli.run("client", "pain", s.client, "--score", "3").status == 0)
     }
 
+    @Test func aNoteFromAFile() async throws {
+        let s = try await setup()
+        #expect(try s.cli.run("appointment", "check-in", s.appointment).status == 0)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("note-\(UUID().uuidString).txt")
+        try """
+            S: Pain 6/10 after a long drive.
+            O: Left quadratus lumborum hypertonic;
+            flexion limited.
+            A: Improving slowly.
+            P: Twice weekly for two more weeks.
+            """.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let draft = try s.cli.run("note", "draft", s.appointment, "--from-file", file.path, "--json")
+        #expect(draft.status == 0, "\(draft.stderr)")
+        let note = try draft.object()
+        #expect(note["objective"] as? String == "Left quadratus lumborum hypertonic;\nflexion limited.")
+        #expect(note["plan"] as? String == "Twice weekly for two more weeks.")
+        let missing = try s.cli.run("note", "edit", String(note["id"] as! Int), "--from-file", "/nonexistent/note.txt")
+        #expect(missing.status != 0 && missing.stderr.contains("--from-file"))
+    }
+
     @Test("session-record refusals write nothing", arguments: [
         (["appointment", "complete", "APPT", "--minutes", "50", "--technique", "swedish", "--pain-before", "11", "--pain-after", "4"], "--pain-before"),
         (["appointment", "complete", "APPT", "--minutes", "50", "--technique", "reiki", "--pain-before", "6", "--pain-after", "4"], "--technique"),

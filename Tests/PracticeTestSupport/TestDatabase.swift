@@ -47,7 +47,7 @@ public enum TestDatabase {
     public static func rowCounts(_ database: PracticeDatabase) async throws -> [String: Int] {
         let tables = ["practices", "staff", "providers", "clients", "screenings", "clearances", "appointment_series",
                       "appointments", "pain_reports", "pressure_feedback", "session_notes", "note_addenda",
-                      "referral_letters", "audit_events"]
+                      "referral_letters", "audit_events", "working_hours"]
         var counts: [String: Int] = [:]
         try await database.read { connection in
             for table in tables {
