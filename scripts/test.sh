@@ -25,4 +25,5 @@ PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db start
 export PRACTICE_TEST_DATABASE_URL="$(PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db url | sed 's|/massagepractice?|/postgres?|')"
 export PRACTICE_TEST_SCRATCH="$data"
 
-swift test --skip-build "$@"
+# A hung test must fail the run, not stall it until CI gives up.
+timeout --signal=INT 40m swift test --skip-build "$@"

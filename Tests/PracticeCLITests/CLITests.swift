@@ -3,7 +3,7 @@ import PracticeStore
 import PracticeTestSupport
 import Testing
 
-@Suite("practice CLI")
+@Suite("practice CLI", .timeLimit(.minutes(5)))
 struct CLITests {
     /// A practice with a therapist (id returned) on a fresh database.
     func practice() async throws -> (CLI, DatabaseURL, therapist: Int) {
@@ -167,7 +167,7 @@ struct CLITests {
     }
 }
 
-@Suite("Embedded database")
+@Suite("Embedded database", .timeLimit(.minutes(5)))
 struct EmbeddedDatabaseTests {
     @Test func startStatusStopAndReuse() async throws {
         guard let scratch = ProcessInfo.processInfo.environment["PRACTICE_TEST_SCRATCH"] else {

@@ -4,7 +4,7 @@ import PracticeStore
 import PracticeTestSupport
 import Testing
 
-@Suite("practice report")
+@Suite("practice report", .timeLimit(.minutes(5)))
 struct ReportCLITests {
     func tool(_ name: String, _ arguments: [String]) throws -> String {
         let process = Process()

@@ -4,7 +4,7 @@ import PracticeStore
 import PracticeTestSupport
 import Testing
 
-@Suite("practice appointment, schedule and check")
+@Suite("practice appointment, schedule and check", .timeLimit(.minutes(5)))
 struct SchedulingCLITests {
     struct Setup {
         var cli: CLI

@@ -4,7 +4,7 @@ import PracticeStore
 import PracticeTestSupport
 import Testing
 
-@Suite("practice appointment complete, feedback, note, referral")
+@Suite("practice appointment complete, feedback, note, referral", .timeLimit(.minutes(5)))
 struct SessionRecordsCLITests {
     struct Setup {
         var cli: CLI

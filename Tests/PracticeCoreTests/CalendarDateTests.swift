@@ -1,7 +1,7 @@
 import Testing
 @testable import PracticeCore
 
-@Suite("Calendar dates")
+@Suite("Calendar dates", .timeLimit(.minutes(5)))
 struct CalendarDateTests {
     @Test("valid dates parse and print back", arguments: ["2026-11-25", "2024-02-29", "1900-01-01", "2000-12-31"])
     func roundTrip(_ text: String) throws {

@@ -1,7 +1,7 @@
 import Testing
 @testable import PracticeCore
 
-@Suite("Evidence rules")
+@Suite("Evidence rules", .timeLimit(.minutes(5)))
 struct EvidenceRuleTests {
     static let today = try! CalendarDate(parsing: "2026-11-25")
 
@@ -50,7 +50,7 @@ struct EvidenceRuleTests {
     }
 }
 
-@Suite("Red-flag screening")
+@Suite("Red-flag screening", .timeLimit(.minutes(5)))
 struct ScreeningTests {
     func screening(_ id: Int64, flag: Bool, night: Bool? = nil, leg: Bool? = nil) -> Screening {
         Screening(id: id, clientID: 1, answers: ScreeningAnswers(weightLossOrFever: false, bilateralNumbnessOrBowelBladder: false,
@@ -92,7 +92,7 @@ struct ScreeningTests {
     }
 }
 
-@Suite("Input validation")
+@Suite("Input validation", .timeLimit(.minutes(5)))
 struct ValidationTests {
     @Test("NPI check digit", arguments: [("1234567893", true), ("1234567890", false), ("123456789", false),
                                          ("3234567893", false), ("12345678a3", false)])

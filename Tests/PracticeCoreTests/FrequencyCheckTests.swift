@@ -1,7 +1,7 @@
 import Testing
 @testable import PracticeCore
 
-@Suite("Frequency check rules at their boundaries")
+@Suite("Frequency check rules at their boundaries", .timeLimit(.minutes(5)))
 struct FrequencyCheckTests {
     static let asOf = try! CalendarDate(parsing: "2026-11-25")  // a Wednesday, in 2026-W48
 
@@ -100,7 +100,7 @@ struct FrequencyCheckTests {
     }
 }
 
-@Suite("Scheduling values")
+@Suite("Scheduling values", .timeLimit(.minutes(5)))
 struct SchedulingValueTests {
     @Test("ISO weeks", arguments: [("2026-11-30", "2026-W49"), ("2027-01-01", "2026-W53"), ("2026-12-28", "2026-W53"),
                                    ("2021-01-03", "2020-W53"), ("2021-01-04", "2021-W01"), ("2026-11-25", "2026-W48")])

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import PracticeCore
 
-@Suite("Weekly series across daylight-saving changes")
+@Suite("Weekly series across daylight-saving changes", .timeLimit(.minutes(5)))
 struct WeeklyRecurrenceTests {
     func iso(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()

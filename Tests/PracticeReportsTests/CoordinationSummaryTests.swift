@@ -28,7 +28,7 @@ func scratch(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)").path
 }
 
-@Suite("Coordination summary")
+@Suite("Coordination summary", .timeLimit(.minutes(5)))
 struct CoordinationSummaryTests {
     /// The demo practice and the summary of one of its clients, addressed to a provider of a kind.
     func summary(client name: String, to kind: ProviderKind) async throws -> (CoordinationSummary, [String: Int]) {

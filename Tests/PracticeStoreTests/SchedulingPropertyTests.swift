@@ -18,7 +18,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-@Suite("Scheduling against a model")
+@Suite("Scheduling against a model", .timeLimit(.minutes(5)))
 struct SchedulingPropertyTests {
     struct Visit: Equatable {
         var client: Int64
@@ -159,7 +159,7 @@ struct SchedulingPropertyTests {
     }
 }
 
-@Suite("The frequency check")
+@Suite("The frequency check", .timeLimit(.minutes(5)))
 struct FrequencyCheckStoreTests {
     @Test func theDemoPracticeFlagsExactlyTheClientsTheRulesSay() async throws {
         try await TestDatabase.withFresh { database in

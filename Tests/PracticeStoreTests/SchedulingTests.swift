@@ -36,7 +36,7 @@ func iso(_ date: Date) -> String {
     return formatter.string(from: date)
 }
 
-@Suite("Booking and the life of an appointment")
+@Suite("Booking and the life of an appointment", .timeLimit(.minutes(5)))
 struct SchedulingTests {
     @Test func newYorkSeriesStaysAtTenLocalAcrossNovemberFirst() async throws {
         try await TestDatabase.withFresh { database in

@@ -7,7 +7,7 @@ import Testing
 
 private let logger = TestDatabase.logger
 
-@Suite("Session records")
+@Suite("Session records", .timeLimit(.minutes(5)))
 struct SessionRecordsTests {
     /// A client with one visit yesterday (so it can be completed), checked in.
     func visit(_ database: PracticeDatabase, _ f: TestPractice, name: String = "Ana Ruiz") async throws -> (Client, AppointmentView) {

@@ -7,7 +7,7 @@ import Testing
 
 private let logger = TestDatabase.logger
 
-@Suite("Migrations")
+@Suite("Migrations", .timeLimit(.minutes(5)))
 struct MigrationTests {
     @Test func applyingTwiceChangesNothing() async throws {
         let url = try await TestDatabase.create(migrated: false)
@@ -44,7 +44,7 @@ struct MigrationTests {
     }
 }
 
-@Suite("Store round trips and database invariants")
+@Suite("Store round trips and database invariants", .timeLimit(.minutes(5)))
 struct StoreTests {
     func newClient(_ name: String, therapist: Int64? = nil) throws -> NewClient {
         try TestPractice.newClient(name, therapist: therapist)
