@@ -45,12 +45,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The use cases every face calls: one function per thing a person does, each owning its
+        // transaction, its clock reading and its actor.
+        .target(
+            name: "PracticeService",
+            dependencies: [
+                "PracticeCore", "PracticeStore", "PracticeReports",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "practice",
             dependencies: [
                 "PracticeCore",
                 "PracticeStore",
                 "PracticeReports",
+                "PracticeService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,11 +75,16 @@ let package = Package(
         .testTarget(name: "PracticeCoreTests", dependencies: ["PracticeCore"]),
         .testTarget(
             name: "PracticeReportsTests",
-            dependencies: ["PracticeCore", "PracticeStore", "PracticeReports", "PracticeTestSupport"]
+            dependencies: ["PracticeCore", "PracticeStore", "PracticeReports", "PracticeService", "PracticeTestSupport"]
         ),
         .testTarget(
             name: "PracticeStoreTests",
-            dependencies: ["PracticeCore", "PracticeStore", "PracticeTestSupport",
+            dependencies: ["PracticeCore", "PracticeStore", "PracticeService", "PracticeTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .testTarget(
+            name: "PracticeServiceTests",
+            dependencies: ["PracticeCore", "PracticeStore", "PracticeService", "PracticeTestSupport",
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(

@@ -1,14 +1,32 @@
 /// The checks a booking passes in PracticeCore, before the store asks PostgreSQL.
 public enum BookingRules {
     /// Session length outside the policy's range books with a warning, naming the rule.
-    public static func lengthWarning(minutes: Int, policy: EvidencePolicy) -> String? {
+    public static func lengthWarning(minutes: Int, policy: EvidencePolicy) -> Warning? {
         guard minutes < policy.sessionMinMinutes || minutes > policy.sessionMaxMinutes else { return nil }
-        return "\(minutes)-minute session is outside \(policy.sessionMinMinutes)–\(policy.sessionMaxMinutes) minutes, which outperformed shorter visits [rule session-length]"
+        return Warning(.sessionLength, rule: .sessionLength,
+                       "\(minutes)-minute session is outside \(policy.sessionMinMinutes)–\(policy.sessionMaxMinutes) minutes, which outperformed shorter visits")
     }
 
-    public static func validateMinutes(_ minutes: Int) throws(PracticeError) {
-        guard (5...240).contains(minutes) else {
-            throw .invalid(field: "--minutes", reason: "\(minutes) is outside 5–240 minutes")
+    /// The one set of minute ranges: what a visit may be booked for or treated, and the steps
+    /// between candidate slots. The SQL CHECKs on `appointments` are tested against these.
+    public enum Minutes {
+        public static let visit: ClosedRange<Int> = 5...240
+        /// Minutes actually treated, recorded on completion (a visit cut short may be brief).
+        public static let treated: ClosedRange<Int> = 1...240
+        public static let slotStep: ClosedRange<Int> = 5...240
+        public static let defaultSlotStep = 30
+        public static let defaultVisit = 60
+    }
+
+    public static func validateMinutes(_ minutes: Int, field: String = "--minutes") throws(PracticeError) {
+        guard Minutes.visit.contains(minutes) else {
+            throw .invalid(field: field, reason: "\(minutes) is outside \(Minutes.visit.lowerBound)–\(Minutes.visit.upperBound) minutes")
+        }
+    }
+
+    public static func validateSlotStep(_ step: Int) throws(PracticeError) {
+        guard Minutes.slotStep.contains(step) else {
+            throw .invalid(field: "--step", reason: "\(step) is outside \(Minutes.slotStep.lowerBound)–\(Minutes.slotStep.upperBound) minutes")
         }
     }
 

@@ -76,6 +76,8 @@ public enum EvidenceRule: String, Sendable, Codable, CaseIterable {
     case pressure = "pressure"
     case soreness = "soreness"
     case billing = "billing"
+    /// A visit whose time has passed but that nobody recorded: not a session until it is.
+    case unrecordedVisit = "unrecorded-visit"
 
     /// The line of the evidence summary the rule comes from.
     public var source: String {
@@ -83,7 +85,7 @@ public enum EvidenceRule: String, Sendable, Codable, CaseIterable {
         case .painDuration: "sub-acute (6-12 week) and chronic (12+ week)"
         case .acutePain: "For acute pain, prioritize medical evaluation first"
         case .redFlags: "Skip massage and see a doctor immediately if…"
-        case .underDosed, .overScheduled, .sporadic: "1-2 sessions weekly beats sporadic appointments"
+        case .underDosed, .overScheduled, .sporadic, .unrecordedVisit: "1-2 sessions weekly beats sporadic appointments"
         case .expectedRelief: "Your Realistic Relief Timeline"
         case .courseCap: "Beyond 10 sessions, studies show no additional benefit"
         case .noImprovement: "after 6-8 sessions without improvement, consult a spine specialist"

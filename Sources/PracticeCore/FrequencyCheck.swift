@@ -35,7 +35,12 @@ public struct FrequencyMetrics: Sendable, Codable, Equatable {
     /// The lowest such score within the monthly window after the first session.
     public var bestPainInFirstMonth: Int?
     public var hasFutureBooking: Bool
-    public var screening: String
+    /// The date of the next live booking after the check's cutoff, if any: a gap runs until it.
+    public var nextVisit: CalendarDate?
+    /// Visits whose time has passed but which are still booked or checked in: not sessions until
+    /// someone completes them, marks a no-show or cancels them.
+    public var unrecordedVisits: [Int64] = []
+    public var screening: ScreeningStatus
     public var redFlags: [String]
     public var nightPainOrLegNumbness: Bool
     /// Pressure-feedback entries in the course with discomfort above the maximum, not eased.
@@ -44,7 +49,8 @@ public struct FrequencyMetrics: Sendable, Codable, Equatable {
     public init(clientID: Int64, clientName: String, asOf: CalendarDate, painOnset: CalendarDate, weeks: [WeekCount],
                 courseStart: CalendarDate?, lastVisit: CalendarDate?, sessionsInCourse: Int, longestGapDays: Int?,
                 baselinePain: Int?, latestPain: Int?, bestPainInFirstMonth: Int?, hasFutureBooking: Bool,
-                screening: String, redFlags: [String], nightPainOrLegNumbness: Bool) {
+                nextVisit: CalendarDate? = nil, unrecordedVisits: [Int64] = [],
+                screening: ScreeningStatus, redFlags: [String], nightPainOrLegNumbness: Bool) {
         self.clientID = clientID
         self.clientName = clientName
         self.asOf = asOf
@@ -58,13 +64,17 @@ public struct FrequencyMetrics: Sendable, Codable, Equatable {
         self.latestPain = latestPain
         self.bestPainInFirstMonth = bestPainInFirstMonth
         self.hasFutureBooking = hasFutureBooking
+        self.nextVisit = nextVisit
+        self.unrecordedVisits = unrecordedVisits
         self.screening = screening
         self.redFlags = redFlags
         self.nightPainOrLegNumbness = nightPainOrLegNumbness
     }
 
-    /// Days from the last visit to `asOf`: the gap that is still open.
-    public var openGapDays: Int? { lastVisit.map { $0.days(until: asOf) } }
+    /// The gap that is still open: from the last session to the next booked visit, or to
+    /// `asOf` when nothing is booked. A booking 21 days after the last session is a 21-day gap
+    /// today, not only once it has happened.
+    public var openGapDays: Int? { lastVisit.map { $0.days(until: nextVisit ?? asOf) } }
 }
 
 public struct CheckFlag: Sendable, Codable, Equatable {
@@ -88,7 +98,13 @@ public enum FrequencyCheck {
     public static func flags(for m: FrequencyMetrics, policy: EvidencePolicy) -> [CheckFlag] {
         var flags: [CheckFlag] = []
 
-        if m.screening == "needs-clearance" {
+        if !m.unrecordedVisits.isEmpty {
+            let ids = m.unrecordedVisits.prefix(5).map(String.init).joined(separator: ", ")
+            let more = m.unrecordedVisits.count > 5 ? " and \(m.unrecordedVisits.count - 5) more" : ""
+            flags.append(CheckFlag(rule: .unrecordedVisit,
+                                   message: "\(m.unrecordedVisits.count) past visit(s) still booked or checked in (appointment \(ids)\(more)): complete it, mark a no-show or cancel it; until then it is not a session"))
+        }
+        if m.screening == .needsClearance {
             flags.append(CheckFlag(rule: .redFlags, severity: .firm,
                               message: "red flag (\(m.redFlags.joined(separator: "; "))) without a physician's clearance: no booking until one is on file"))
         }
@@ -118,13 +134,20 @@ public enum FrequencyCheck {
             flags.append(CheckFlag(rule: .overScheduled,
                               message: "over-scheduled: \(busiest.visits) visits in \(busiest.week); target \(policy.minVisitsPerWeek)–\(policy.maxVisitsPerWeek) a week"))
         }
-        let gaps = [m.longestGapDays, m.hasFutureBooking ? nil : m.openGapDays].compactMap { $0 }
-        if let gap = gaps.max(), gap > policy.sporadicGapDays {
-            let open = gap == m.openGapDays && !m.hasFutureBooking && gap != m.longestGapDays
-            flags.append(CheckFlag(rule: .sporadic,
-                              message: open
-                                ? "sporadic: \(gap) days since the last visit and nothing booked; gaps over \(policy.sporadicGapDays) days break the course"
-                                : "sporadic: a \(gap)-day gap between visits; gaps over \(policy.sporadicGapDays) days break the course"))
+        let open = m.openGapDays ?? 0
+        let closed = m.longestGapDays ?? 0
+        if max(open, closed) > policy.sporadicGapDays {
+            let message: String
+            if open > closed, let last = m.lastVisit {
+                message = if let next = m.nextVisit {
+                    "sporadic: the next visit (\(next)) is \(open) days after the last session (\(last)); gaps over \(policy.sporadicGapDays) days break the course"
+                } else {
+                    "sporadic: \(open) days since the last session (\(last)) and nothing booked; gaps over \(policy.sporadicGapDays) days break the course"
+                }
+            } else {
+                message = "sporadic: a \(closed)-day gap between sessions; gaps over \(policy.sporadicGapDays) days break the course"
+            }
+            flags.append(CheckFlag(rule: .sporadic, message: message))
         }
         if m.pressureUneased > 0 {
             flags.append(CheckFlag(rule: .pressure,
@@ -134,7 +157,8 @@ public enum FrequencyCheck {
             flags.append(CheckFlag(rule: .courseCap,
                               message: "course cap: \(m.sessionsInCourse) sessions; from \(policy.courseCapSessions) on no additional benefit is expected"))
         }
-        if let baseline = m.baselinePain, let latest = m.latestPain, m.sessionsInCourse >= policy.noImprovementSessions {
+        // A baseline of 0/10 leaves no room to improve: neither rule below can apply.
+        if let baseline = m.baselinePain, baseline > 0, let latest = m.latestPain, m.sessionsInCourse >= policy.noImprovementSessions {
             let improvement = Double(baseline - latest)
             if improvement < policy.reliefEarly.lowerBound {
                 let firm = m.sessionsInCourse >= policy.noImprovementFirmSessions

@@ -14,13 +14,15 @@ public struct PrescriptionLimits: Sendable, Codable, Equatable {
     }
 
     /// Warnings for a visit on `date` (rule `billing`): beyond the sessions authorised, or after expiry.
-    public func warnings(forVisitOn date: CalendarDate) -> [String] {
-        var warnings: [String] = []
+    public func warnings(forVisitOn date: CalendarDate) -> [Warning] {
+        var warnings: [Warning] = []
         if let authorised = sessionsAuthorised, sessionsUsed > authorised {
-            warnings.append("session \(sessionsUsed) is beyond the \(authorised) authorised by prescription \(letterID) [rule billing]")
+            warnings.append(Warning(.prescriptionSessions, rule: .billing,
+                                    "session \(sessionsUsed) is beyond the \(authorised) authorised by prescription \(letterID)"))
         }
         if let validUntil, date > validUntil {
-            warnings.append("\(date) is after prescription \(letterID) expired on \(validUntil) [rule billing]")
+            warnings.append(Warning(.prescriptionExpired, rule: .billing,
+                                    "\(date) is after prescription \(letterID) expired on \(validUntil)"))
         }
         return warnings
     }

@@ -105,12 +105,12 @@ public enum ScreeningState: Sendable, Equatable {
         }
     }
 
-    public var code: String {
+    public var code: ScreeningStatus {
         switch self {
-        case .notScreened: "not-screened"
-        case .clear: "clear"
-        case .needsClearance: "needs-clearance"
-        case .cleared: "cleared"
+        case .notScreened: .notScreened
+        case .clear: .clear
+        case .needsClearance: .needsClearance
+        case .cleared: .cleared
         }
     }
 
@@ -129,15 +129,24 @@ public enum ScreeningState: Sendable, Equatable {
     }
 }
 
+/// The screening gate's state by a stable name: what `client show --json` and the check carry.
+public enum ScreeningStatus: String, Sendable, Codable, CaseIterable {
+    case notScreened = "not-screened"
+    case clear
+    case needsClearance = "needs-clearance"
+    case cleared
+}
+
 /// The acute-pain warning (rule `acute-pain`): medical evaluation first, more firmly with night
 /// pain or leg numbness. Nil when the pain is not acute.
-public func acutePainWarning(duration: PainDuration, answers: ScreeningAnswers?) -> String? {
+public func acutePainWarning(duration: PainDuration, answers: ScreeningAnswers?) -> Warning? {
     guard duration == .acute else { return nil }
     if answers?.sharpensAcuteWarning == true {
         var signs: [String] = []
         if answers?.nightPain == true { signs.append("night pain") }
         if answers?.legNumbness == true { signs.append("leg numbness") }
-        return "acute pain with \(signs.joined(separator: " and ")): refer for medical evaluation before massage [rule acute-pain]"
+        return Warning(.acutePainSharp, rule: .acutePain,
+                       "acute pain with \(signs.joined(separator: " and ")): refer for medical evaluation before massage")
     }
-    return "acute pain (under the policy's acute threshold): medical evaluation first [rule acute-pain]"
+    return Warning(.acutePain, rule: .acutePain, "acute pain (under the policy's acute threshold): medical evaluation first")
 }

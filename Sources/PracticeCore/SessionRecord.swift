@@ -36,7 +36,10 @@ public struct SessionRecord: Sendable, Equatable {
 
     public init(minutes: Int, techniques: [Technique], painBefore: Int, painAfter: Int, soreness: Soreness = .none,
                 cpt: CPTCode? = nil, fee: Decimal? = nil) throws(PracticeError) {
-        guard (1...240).contains(minutes) else { throw .invalid(field: "--minutes", reason: "\(minutes) is outside 1–240 minutes") }
+        let range = BookingRules.Minutes.treated
+        guard range.contains(minutes) else {
+            throw .invalid(field: "--minutes", reason: "\(minutes) is outside \(range.lowerBound)–\(range.upperBound) minutes")
+        }
         guard !techniques.isEmpty else { throw .invalid(field: "--technique", reason: "name at least one technique") }
         try PainScore.check(painBefore, field: "--pain-before")
         try PainScore.check(painAfter, field: "--pain-after")

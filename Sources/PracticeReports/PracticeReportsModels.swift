@@ -67,9 +67,12 @@ public struct OutcomesReport: Sendable, Codable {
     public var bySessions: [Row]
     public var byDuration: [Row]
 
-    public static func load(practice: Practice, on connection: PostgresConnection, logger: Logger) async throws -> OutcomesReport {
-        let asOf = try await connection.todayInPractice(practice, logger: logger)
-        let reports = try await FrequencyCheckQuery.run(practice: practice, asOf: asOf, on: connection, logger: logger)
+    public static func load(practice: Practice, now: PracticeNow? = nil, on connection: PostgresConnection,
+                            logger: Logger) async throws -> OutcomesReport {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
+        let asOf = now.today
+        let reports = try await FrequencyCheckQuery.run(practice: practice, asOf: asOf, cutoff: now.instant, on: connection,
+                                                        logger: logger)
         var fees: [Int64: Double] = [:]
         for try await (client, total) in try await connection.query("""
             SELECT client_id, coalesce(sum(fee), 0)::float8 FROM appointments

@@ -6,9 +6,10 @@ import PracticeStore
 
 extension CoordinationSummary {
     /// Reads everything a coordination summary says about a client, addressed to a provider.
-    public static func load(clientID: Int64, to providerID: Int64, practice: Practice, on connection: PostgresConnection,
-                            logger: Logger) async throws -> CoordinationSummary {
-        let profile = try await ClientProfile.load(clientID: clientID, practice: practice, on: connection, logger: logger)
+    public static func load(clientID: Int64, to providerID: Int64, practice: Practice, now: PracticeNow? = nil,
+                            on connection: PostgresConnection, logger: Logger) async throws -> CoordinationSummary {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
+        let profile = try await ClientProfile.load(clientID: clientID, practice: practice, now: now, on: connection, logger: logger)
         let client = profile.client
         let provider: Provider
         do {
@@ -16,7 +17,7 @@ extension CoordinationSummary {
         } catch PracticeError.notFound {
             throw PracticeError.invalid(field: "--to", reason: "no provider \(providerID) in this practice")
         }
-        let today = try await connection.todayInPractice(practice, logger: logger)
+        let today = now.today
         let therapist: StaffMember? = if let id = client.primaryTherapistID {
             try await StaffRepository.get(id, practiceID: practice.id, on: connection, logger: logger)
         } else { nil }
@@ -36,7 +37,7 @@ extension CoordinationSummary {
         for try await (id, date, at, minutes, status, techniques, before, after, soreness)
             in rows.decode((Int64, String, Date, Int, String, [String], Int?, Int?, String?).self) {
             sessions.append(Session(appointmentID: id, date: try CalendarDate(parsing: date), startsAt: at, minutes: minutes,
-                                    status: AppointmentStatus(rawValue: status) ?? .booked,
+                                    status: try AppointmentStatus(known: status, id: id),
                                     techniques: techniques.compactMap(Technique.init(rawValue:)), painBefore: before,
                                     painAfter: after, soreness: soreness.flatMap(Soreness.init(rawValue:))))
         }
@@ -60,7 +61,8 @@ extension CoordinationSummary {
             pressure.append(Pressure(date: try CalendarDate(parsing: date), region: BodyRegion(rawValue: region) ?? .other,
                                      discomfort: discomfort, action: act, flagged: act != .eased))
         }
-        let report = try await FrequencyCheckQuery.run(practice: practice, clientID: clientID, asOf: today, on: connection, logger: logger).first
+        let report = try await FrequencyCheckQuery.run(practice: practice, clientID: clientID, asOf: today, cutoff: now.instant,
+                                                       on: connection, logger: logger).first
         let notes = try await SessionNotes.list(.client(clientID), practice: practice, on: connection, logger: logger)
             .filter { $0.signedAt != nil }
         let letters = try await ReferralLetters.list(clientID: clientID, practice: practice, on: connection, logger: logger)

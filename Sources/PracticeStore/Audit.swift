@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import PostgresNIO
 
+/// The actor is the service's transaction-local `practice.actor` when set (the acting staff
+/// member), else this process's label.
 /// The append-only audit log: who did what to which record. Entity and id only, never names,
 /// notes or scores, so the log itself holds no health details.
 public enum Audit {
@@ -16,7 +18,8 @@ public enum Audit {
                               on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
             INSERT INTO audit_events (practice_id, actor, action, entity, entity_id)
-            VALUES (\(practiceID), \(actor), \(action), \(entity), \(entityID))
+            VALUES (\(practiceID), coalesce(nullif(current_setting('practice.actor', true), ''), \(actor)), \(action), \(entity),
+                    \(entityID))
             """, logger: logger)
     }
 }

@@ -8,16 +8,17 @@ public enum ClientRepository {
         SELECT id, name, date_of_birth::text, phone, email, pain_onset::text, primary_therapist_id, active FROM clients
         """
 
-    public static func add(_ new: NewClient, practiceID: Int64, on connection: PostgresConnection,
+    public static func add(_ new: NewClient, practiceID: Int64, now: PracticeNow? = nil, on connection: PostgresConnection,
                            logger: Logger) async throws -> Client {
+        let created = try await connection.practiceNow(now, timeZone: "UTC", logger: logger).instant
         if let therapist = new.primaryTherapistID {
             _ = try await StaffRepository.therapist(therapist, field: "--therapist", practiceID: practiceID,
                                                     on: connection, logger: logger)
         }
         let id = try await connection.insertReturningID("""
-            INSERT INTO clients (practice_id, name, date_of_birth, phone, email, pain_onset, primary_therapist_id)
+            INSERT INTO clients (practice_id, name, date_of_birth, phone, email, pain_onset, primary_therapist_id, created_at)
             VALUES (\(practiceID), \(new.name), \(new.dateOfBirth.description)::date, \(new.phone), \(new.email),
-                    \(new.painOnset.description)::date, \(new.primaryTherapistID))
+                    \(new.painOnset.description)::date, \(new.primaryTherapistID), \(created))
             RETURNING id
             """, logger: logger)
         try await Audit.record(practiceID: practiceID, action: "create", entity: "client", entityID: id,
@@ -26,13 +27,15 @@ public enum ClientRepository {
     }
 
     /// Clients whose name, phone or email contains `search` (case-insensitive), or all of them.
-    public static func list(practiceID: Int64, search: String? = nil, on connection: PostgresConnection,
-                            logger: Logger) async throws -> [Client] {
+    /// Discharged clients are left out unless `includeDischarged`.
+    public static func list(practiceID: Int64, search: String? = nil, includeDischarged: Bool = true,
+                            on connection: PostgresConnection, logger: Logger) async throws -> [Client] {
         let pattern = search.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
         return try await fetch("""
             \(unescaped: columns) WHERE practice_id = \(practiceID)
               AND (\(pattern)::text IS NULL OR name ILIKE \(pattern) OR phone ILIKE \(pattern) OR email ILIKE \(pattern))
+              AND (\(includeDischarged) OR active)
             ORDER BY name, id
             """, on: connection, logger: logger)
     }
@@ -66,15 +69,18 @@ public struct ClientProfile: Sendable, Codable {
     public var painDays: Int
     public var screening: Screening?
     public var clearance: Clearance?
-    public var screeningState: String
+    public var screeningState: ScreeningStatus
     public var screeningSummary: String
     public var mayBook: Bool
-    public var warnings: [String]
+    /// The open discharge, if the client's care here has ended.
+    public var discharge: Discharge?
+    public var warnings: [Warning]
 
-    public static func load(clientID: Int64, practice: Practice, on connection: PostgresConnection,
+    public static func load(clientID: Int64, practice: Practice, now: PracticeNow? = nil, on connection: PostgresConnection,
                             logger: Logger) async throws -> ClientProfile {
         let client = try await ClientRepository.get(clientID, practiceID: practice.id, on: connection, logger: logger)
-        let today = try await connection.today(in: practice.timeZone, logger: logger)
+        let today = try await connection.practiceNow(now, practice, logger: logger).today
+        let discharge = try await Discharges.open(clientID: clientID, practiceID: practice.id, on: connection, logger: logger)
         let therapist: String? = if let id = client.primaryTherapistID {
             try await StaffRepository.get(id, practiceID: practice.id, on: connection, logger: logger).name
         } else { nil }
@@ -86,14 +92,14 @@ public struct ClientProfile: Sendable, Codable {
         } else { nil }
         let state = ScreeningState.from(latest: screening, clearance: clearance)
         let duration = PainDuration.classify(onset: client.painOnset, asOf: today, policy: practice.policy)
-        var warnings: [String] = []
-        if case .needsClearance = state { warnings.append(state.summary + " [rule red-flags]") }
-        if case .notScreened = state { warnings.append(state.summary) }
+        var warnings: [Warning] = []
+        if case .needsClearance = state { warnings.append(Warning(.redFlagUncleared, rule: .redFlags, state.summary)) }
+        if case .notScreened = state { warnings.append(Warning(.notScreened, state.summary)) }
         if let acute = acutePainWarning(duration: duration, answers: screening?.answers) { warnings.append(acute) }
         return ClientProfile(client: client, primaryTherapist: therapist,
                              ageYears: client.dateOfBirth.years(until: today), painDuration: duration,
                              painDays: client.painOnset.days(until: today), screening: screening, clearance: clearance,
-                             screeningState: state.code, screeningSummary: state.summary, mayBook: state.mayBook,
-                             warnings: warnings)
+                             screeningState: state.code, screeningSummary: state.summary,
+                             mayBook: state.mayBook && discharge == nil, discharge: discharge, warnings: warnings)
     }
 }

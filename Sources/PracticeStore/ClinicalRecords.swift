@@ -18,14 +18,15 @@ public enum ClinicalRecords {
         public var cptCode: String?
         public var units: Int?
         public var fee: Decimal?
-        public var warnings: [String]
+        public var warnings: [Warning]
     }
 
     /// Completes a visit with its clinical record, in the caller's transaction.
-    public static func complete(_ id: Int64, record: SessionRecord, practice: Practice, on connection: PostgresConnection,
-                                logger: Logger) async throws -> Completion {
+    public static func complete(_ id: Int64, record: SessionRecord, practice: Practice, now: PracticeNow? = nil,
+                                on connection: PostgresConnection, logger: Logger) async throws -> Completion {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let done = try await Scheduling.move(id, to: .completed, minutesTreated: record.minutes, practice: practice,
-                                             on: connection, logger: logger)
+                                             now: now, on: connection, logger: logger)
         let fee = record.fee.map { NSDecimalNumber(decimal: $0).stringValue }
         try await connection.query("""
             UPDATE appointments
@@ -34,23 +35,23 @@ public enum ClinicalRecords {
             WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
         try await connection.query("""
-            INSERT INTO pain_reports (practice_id, client_id, appointment_id, source, score, reported_at)
-            SELECT practice_id, client_id, id, 'before_session', \(record.painBefore), starts_at
+            INSERT INTO pain_reports (practice_id, client_id, appointment_id, source, score, reported_at, created_at)
+            SELECT practice_id, client_id, id, 'before_session', \(record.painBefore), starts_at, \(now.instant)
             FROM appointments WHERE practice_id = \(practice.id) AND id = \(id)
             UNION ALL
-            SELECT practice_id, client_id, id, 'after_session', \(record.painAfter), completed_at
+            SELECT practice_id, client_id, id, 'after_session', \(record.painAfter), completed_at, \(now.instant)
             FROM appointments WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
-        var warnings: [String] = []
+        var warnings: [Warning] = []
         if let warning = BookingRules.lengthWarning(minutes: record.minutes, policy: practice.policy) { warnings.append(warning) }
         if record.needsFollowUp {
-            warnings.append("marked soreness: follow up with the client within 24 hours [rule soreness]")
+            warnings.append(Warning(.soreness, rule: .soreness, "marked soreness: follow up with the client within 24 hours"))
         }
         warnings += try await Prescriptions.warnings(clientID: done.clientID, dates: [done.date], countBooked: false,
                                                      practice: practice, on: connection, logger: logger)
         return Completion(id: id, appointment: done, minutes: record.minutes, techniques: record.techniques,
                           painBefore: record.painBefore, painAfter: record.painAfter, soreness: record.soreness,
-                          followUpDue: record.needsFollowUp ? Date().addingTimeInterval(86_400) : nil,
+                          followUpDue: record.needsFollowUp ? now.instant.addingTimeInterval(86_400) : nil,
                           cptCode: record.cpt?.rawValue, units: record.units, fee: record.fee, warnings: warnings)
     }
 
@@ -69,16 +70,20 @@ public enum ClinicalRecords {
     }
 
     public static func addFeedback(appointmentID: Int64, entry: PressureFeedbackEntry, practice: Practice,
-                                   on connection: PostgresConnection, logger: Logger) async throws -> Feedback {
+                                   now: PracticeNow? = nil, on connection: PostgresConnection, logger: Logger) async throws -> Feedback {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let appointment = try await Scheduling.get(appointmentID, practice: practice, on: connection, logger: logger)
         guard appointment.status == .checkedIn || appointment.status == .completed
-                || (appointment.status == .booked && appointment.startsAt <= Date()) else {
+                || (appointment.status == .booked && appointment.startsAt <= now.instant) else {
             throw PracticeError.refused("appointment \(appointmentID) is \(appointment.status.cliName) and not under way; pressure feedback belongs to a session")
         }
+        // Feedback on a visit entered after the fact belongs to the visit's own time.
+        let recordedAt = appointment.createdAt >= appointment.startsAt ? appointment.startsAt : max(now.instant, appointment.startsAt)
         let id = try await connection.insertReturningID("""
-            INSERT INTO pressure_feedback (practice_id, appointment_id, region, pressure, discomfort, action, note)
+            INSERT INTO pressure_feedback (practice_id, appointment_id, region, pressure, discomfort, action, note,
+                                           recorded_at, created_at)
             VALUES (\(practice.id), \(appointmentID), \(entry.region.rawValue), \(entry.pressure), \(entry.discomfort),
-                    \(entry.action.rawValue), \(entry.note))
+                    \(entry.action.rawValue), \(entry.note), \(recordedAt), \(now.instant))
             RETURNING id
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: "create", entity: "pressure_feedback", entityID: id,
@@ -96,8 +101,10 @@ public enum ClinicalRecords {
             WHERE practice_id = \(practice.id) AND appointment_id = \(appointmentID) ORDER BY recorded_at, id
             """, logger: logger)
         for try await (id, region, pressure, discomfort, action, note, at) in rows.decode((Int64, String, Int, Int, String, String?, Date).self) {
-            let act = PressureAction(rawValue: action) ?? .held
-            result.append(Feedback(id: id, appointmentID: appointmentID, region: BodyRegion(rawValue: region) ?? .other,
+            guard let act = PressureAction(rawValue: action), let place = BodyRegion(rawValue: region) else {
+                throw PracticeError.database("pressure feedback \(id) holds a region or action this version does not know")
+            }
+            result.append(Feedback(id: id, appointmentID: appointmentID, region: place,
                                    pressure: pressure, discomfort: discomfort, action: act, note: note, recordedAt: at,
                                    flag: PressureFeedbackEntry.flag(discomfort: discomfort, action: act, policy: practice.policy)))
         }
@@ -116,18 +123,21 @@ public enum ClinicalRecords {
 
     /// A score the client reported between visits, on `date` (local noon) or now.
     public static func reportPain(clientID: Int64, score: Int, date: CalendarDate?, practice: Practice,
-                                  on connection: PostgresConnection, logger: Logger) async throws -> PainReport {
+                                  now: PracticeNow? = nil, on connection: PostgresConnection, logger: Logger) async throws -> PainReport {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         try PainScore.check(score, field: "--score")
         _ = try await ClientRepository.get(clientID, practiceID: practice.id, on: connection, logger: logger)
         if let date {
-            guard date <= (try await connection.todayInPractice(practice, logger: logger)) else {
+            guard date <= now.today else {
                 throw PracticeError.invalid(field: "--date", reason: "\(date) is in the future")
             }
         }
         let rows = try await connection.query("""
-            INSERT INTO pain_reports (practice_id, client_id, source, score, reported_at)
+            INSERT INTO pain_reports (practice_id, client_id, source, score, reported_at, created_at)
             VALUES (\(practice.id), \(clientID), 'self_reported', \(score),
-                    coalesce((\(date?.description)::date + time '12:00') AT TIME ZONE \(practice.timeZone), now()))
+                    least(coalesce((\(date?.description)::date + time '12:00') AT TIME ZONE \(practice.timeZone), \(now.instant)),
+                          \(now.instant)),
+                    \(now.instant))
             RETURNING id, reported_at
             """, logger: logger)
         for try await (id, at) in rows.decode((Int64, Date).self) {
@@ -148,8 +158,8 @@ public enum Prescriptions {
             SELECT l.id, l.sessions_authorised, l.valid_until::text,
                    (SELECT count(*)::int FROM appointments a
                     WHERE a.practice_id = l.practice_id AND a.client_id = l.client_id
-                      AND a.status IN ('completed', 'checked_in', 'booked')
-                      AND (\(countBooked) OR a.status = 'completed')
+                      AND a.status = ANY(\(AppointmentStatus.allCases.filter(\.countsAsVisit).map(\.rawValue))::text[])
+                      AND (\(countBooked) OR a.status = \(AppointmentStatus.completed.rawValue))
                       AND (a.starts_at AT TIME ZONE \(practice.timeZone))::date >= l.letter_date)
             FROM referral_letters l
             WHERE l.practice_id = \(practice.id) AND l.client_id = \(clientID) AND l.kind = 'prescription'
@@ -163,7 +173,7 @@ public enum Prescriptions {
     }
 
     static func warnings(clientID: Int64, dates: [CalendarDate], countBooked: Bool, practice: Practice,
-                         on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+                         on connection: PostgresConnection, logger: Logger) async throws -> [Warning] {
         guard let last = dates.max(),
               let limits = try await limits(clientID: clientID, countBooked: countBooked, practice: practice, on: connection, logger: logger)
         else { return [] }

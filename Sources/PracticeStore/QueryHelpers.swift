@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import PracticeCore
@@ -11,19 +12,27 @@ extension PostgresConnection {
         throw PracticeError.database("the insert returned no id")
     }
 
-    /// Today's date in a zone, by the database's clock, so every process agrees on "today".
-    func today(in timeZone: String, logger: Logger) async throws -> CalendarDate {
-        for try await text in try await self.query("SELECT (now() AT TIME ZONE \(timeZone))::date::text", logger: logger)
-            .decode(String.self) {
-            return try CalendarDate(parsing: text)
-        }
-        throw PracticeError.database("no current date")
+    /// The one clock when no other is given: the database's transaction time (`now()` is fixed
+    /// for the whole transaction), read as the practice's local date and time.
+    public func practiceNow(_ practice: Practice, logger: Logger) async throws -> PracticeNow {
+        try await practiceNow(timeZone: practice.timeZone, logger: logger)
     }
-}
 
-extension PostgresConnection {
-    /// Today in the practice's own zone: a booking made at 23:30 in New York is still today there.
-    public func todayInPractice(_ practice: Practice, logger: Logger) async throws -> CalendarDate {
-        try await today(in: practice.timeZone, logger: logger)
+    /// The caller's "now" when it has one, else the database's.
+    public func practiceNow(_ given: PracticeNow?, _ practice: Practice, logger: Logger) async throws -> PracticeNow {
+        if let given { return given }
+        return try await practiceNow(practice, logger: logger)
+    }
+
+    public func practiceNow(_ given: PracticeNow?, timeZone: String, logger: Logger) async throws -> PracticeNow {
+        if let given { return given }
+        return try await practiceNow(timeZone: timeZone, logger: logger)
+    }
+
+    public func practiceNow(timeZone: String, logger: Logger) async throws -> PracticeNow {
+        for try await instant in try await self.query("SELECT now()", logger: logger).decode(Date.self) {
+            return PracticeNow(instant: instant, timeZone: timeZone)
+        }
+        throw PracticeError.database("the database did not tell the time")
     }
 }

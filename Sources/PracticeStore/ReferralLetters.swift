@@ -35,8 +35,9 @@ public enum ReferralLetters {
     /// Stores a letter. An outgoing referral without text is drafted from the template, filled with
     /// the client's course and the check's firmest flag. An incoming clearance for a client held by
     /// a red flag records the clearance too, linked to the letter.
-    public static func add(_ new: NewReferralLetter, practice: Practice, on connection: PostgresConnection,
-                           logger: Logger) async throws -> Added {
+    public static func add(_ new: NewReferralLetter, practice: Practice, now: PracticeNow? = nil,
+                           on connection: PostgresConnection, logger: Logger) async throws -> Added {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let client = try await ClientRepository.get(new.clientID, practiceID: practice.id, on: connection, logger: logger)
         let provider: Provider
         do {
@@ -49,37 +50,40 @@ public enum ReferralLetters {
         var reason = new.reasonRule
         if new.kind == .referral, body == nil {
             let drafted = try await draftReferral(client: client, provider: provider, rule: new.reasonRule, date: new.date,
-                                                  practice: practice, on: connection, logger: logger)
+                                                  practice: practice, now: now, on: connection, logger: logger)
             body = drafted.text
             reason = drafted.rule
         }
         let id = try await connection.insertReturningID("""
             INSERT INTO referral_letters (practice_id, client_id, provider_id, direction, kind, status, letter_date,
-                                          diagnosis_code, wording, sessions_authorised, valid_until, reason_rule, body)
+                                          diagnosis_code, wording, sessions_authorised, valid_until, reason_rule, body,
+                                          created_at)
             VALUES (\(practice.id), \(new.clientID), \(new.providerID), \(new.kind.direction.rawValue), \(new.kind.rawValue),
                     \(new.kind.direction == .incoming ? "received" : "draft"), \(new.date.description)::date,
                     \(new.diagnosisCode), \(new.wording), \(new.sessionsAuthorised), \(new.validUntil?.description)::date,
-                    \(reason?.rawValue), \(body))
+                    \(reason?.rawValue), \(body), \(now.instant))
             RETURNING id
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: "create", entity: "referral_letter", entityID: id,
                                on: connection, logger: logger)
         var clearanceID: Int64?
         if new.kind == .clearance {
-            let profile = try await ClientProfile.load(clientID: new.clientID, practice: practice, on: connection, logger: logger)
-            if profile.screeningState == "needs-clearance" {
+            let profile = try await ClientProfile.load(clientID: new.clientID, practice: practice, now: now, on: connection, logger: logger)
+            if profile.screeningState == .needsClearance {
                 clearanceID = try await ScreeningRepository.clear(clientID: new.clientID, providerID: new.providerID, date: new.date,
                                                                   note: "clearance letter \(id)", letterID: id, practiceID: practice.id,
-                                                                  on: connection, logger: logger).id
+                                                                  now: now, on: connection, logger: logger).id
             }
         }
         return Added(letter: try await get(id, practice: practice, on: connection, logger: logger), clearanceID: clearanceID)
     }
 
     static func draftReferral(client: Client, provider: Provider, rule: EvidenceRule?, date: CalendarDate, practice: Practice,
-                              on connection: PostgresConnection, logger: Logger) async throws -> (text: String, rule: EvidenceRule?) {
-        let report = try await FrequencyCheckQuery.run(practice: practice, clientID: client.id, asOf: date, on: connection,
-                                                       logger: logger).first
+                              now: PracticeNow, on connection: PostgresConnection,
+                              logger: Logger) async throws -> (text: String, rule: EvidenceRule?) {
+        let cutoff = min(PracticeNow.endOfDay(date, timeZone: practice.timeZone), now.instant)
+        let report = try await FrequencyCheckQuery.run(practice: practice, clientID: client.id, asOf: date, cutoff: cutoff,
+                                                       on: connection, logger: logger).first
         let preferred: [EvidenceRule] = [.noImprovement, .monthlyTarget, .redFlags, .acutePain, .courseCap]
         let flag: CheckFlag? = if let rule {
             report?.flags.first { $0.rule == rule }
@@ -117,8 +121,9 @@ public enum ReferralLetters {
     }
 
     /// draft → sent → acknowledged, with the dates.
-    public static func advance(_ id: Int64, to status: LetterStatus, practice: Practice, on connection: PostgresConnection,
-                               logger: Logger) async throws -> Letter {
+    public static func advance(_ id: Int64, to status: LetterStatus, practice: Practice, now: PracticeNow? = nil,
+                               on connection: PostgresConnection, logger: Logger) async throws -> Letter {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let letter = try await get(id, practice: practice, on: connection, logger: logger)
         let allowed = (letter.status == .draft && status == .sent) || (letter.status == .sent && status == .acknowledged)
         guard allowed else {
@@ -127,8 +132,8 @@ public enum ReferralLetters {
         try await connection.query("""
             UPDATE referral_letters
             SET status = \(status.rawValue),
-                sent_at = CASE WHEN \(status.rawValue) = 'sent' THEN now() ELSE sent_at END,
-                acknowledged_at = CASE WHEN \(status.rawValue) = 'acknowledged' THEN now() ELSE acknowledged_at END
+                sent_at = CASE WHEN \(status == .sent) THEN \(now.instant) ELSE sent_at END,
+                acknowledged_at = CASE WHEN \(status == .acknowledged) THEN \(now.instant) ELSE acknowledged_at END
             WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: status.rawValue, entity: "referral_letter", entityID: id,

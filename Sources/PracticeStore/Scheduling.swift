@@ -19,6 +19,8 @@ public struct AppointmentView: Sendable, Codable, Equatable, Identifiable {
     public var status: AppointmentStatus
     public var overrideReason: String?
     public var unscreenedReason: String?
+    /// When the visit was entered: a visit entered after it started was entered after the fact.
+    public var createdAt: Date
 }
 
 public struct BookingRequest: Sendable {
@@ -59,7 +61,7 @@ public struct BookingResult: Sendable, Codable {
     public var seriesID: Int64?
     public var appointments: [AppointmentView]
     public var skipped: [Skipped]
-    public var warnings: [String]
+    public var warnings: [Warning]
 }
 
 /// Booking, rescheduling and the life of an appointment. Every rule is checked here first so a
@@ -81,8 +83,9 @@ public enum Scheduling {
         var local: String
     }
 
-    public static func book(_ request: BookingRequest, practice: Practice, on connection: PostgresConnection,
-                            logger: Logger) async throws -> BookingResult {
+    public static func book(_ request: BookingRequest, practice: Practice, now: PracticeNow? = nil,
+                            on connection: PostgresConnection, logger: Logger) async throws -> BookingResult {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         try BookingRules.validateMinutes(request.minutes)
         for (field, reason) in [("--override", request.overrideReason), ("--unscreened", request.unscreenedReason)] {
             if let reason, reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -93,7 +96,7 @@ public enum Scheduling {
         _ = try await StaffRepository.therapist(request.therapistID, field: "--therapist", practiceID: practice.id,
                                                 on: connection, logger: logger)
         var warnings = try await gate(clientID: request.clientID, unscreenedReason: request.unscreenedReason,
-                                      practice: practice, on: connection, logger: logger)
+                                      practice: practice, now: now, on: connection, logger: logger)
         if let warning = BookingRules.lengthWarning(minutes: request.minutes, policy: practice.policy) {
             warnings.append(warning)
         }
@@ -120,7 +123,7 @@ public enum Scheduling {
         }
         warnings += dstWarnings(slots, time: request.at.time)
 
-        if !request.past, let first = slots.first, first.start < Date() {
+        if !request.past, let first = slots.first, first.start < now.instant {
             throw PracticeError.refused("\(request.at) is in the past; enter a visit that already happened with --past")
         }
 
@@ -149,7 +152,7 @@ public enum Scheduling {
             guard let reason = request.overrideReason else {
                 throw PracticeError.refused("weekly limit: \(list), over the policy's \(practice.policy.maxVisitsPerWeek) a week [rule over-scheduled]; give --override \"reason\" to book anyway")
             }
-            warnings.append("booked over the weekly limit (\(list)) with override: \(reason)")
+            warnings.append(Warning(.weeklyOverride, rule: .overScheduled, "booked over the weekly limit (\(list)) with override: \(reason)"))
         }
         let overSet = Set(overWeeks.map(\.week))
         // Arrays bind without NULLs, so "no reason" travels as '' and lands as NULL.
@@ -163,10 +166,11 @@ public enum Scheduling {
             }
             seriesID = try await connection.insertReturningID("""
                 INSERT INTO appointment_series (practice_id, client_id, therapist_id, weekdays, local_time, minutes, time_zone,
-                                                starts_on, until_date, occurrence_count, skipped_dates)
+                                                starts_on, until_date, occurrence_count, skipped_dates, created_at)
                 VALUES (\(practice.id), \(request.clientID), \(request.therapistID), \(rule.weekdays.sorted().map { Int16($0) }),
                         \(request.at.time.description)::time, \(request.minutes), \(practice.timeZone),
-                        \(rule.startsOn.description)::date, \(until)::date, \(count), \(skipped.map(\.date.description))::date[])
+                        \(rule.startsOn.description)::date, \(until)::date, \(count), \(skipped.map(\.date.description))::date[],
+                        \(now.instant))
                 RETURNING id
                 """, logger: logger)
         }
@@ -174,8 +178,10 @@ public enum Scheduling {
                                               practice: practice, on: connection, logger: logger) {
             var ids: [Int64] = []
             let rows = try await connection.query("""
-                INSERT INTO appointments (practice_id, client_id, therapist_id, series_id, starts_at, ends_at, override_reason, unscreened_reason)
-                SELECT \(practice.id), \(request.clientID), \(request.therapistID), \(seriesID), s, e, nullif(r, ''), \(request.unscreenedReason)
+                INSERT INTO appointments (practice_id, client_id, therapist_id, series_id, starts_at, ends_at, override_reason,
+                                          unscreened_reason, created_at)
+                SELECT \(practice.id), \(request.clientID), \(request.therapistID), \(seriesID), s, e, nullif(r, ''),
+                       \(request.unscreenedReason), \(now.instant)
                 FROM unnest(\(slots.map(\.start))::timestamptz[], \(slots.map(\.end))::timestamptz[], \(reasons)::text[]) AS u(s, e, r)
                 ORDER BY s
                 RETURNING id
@@ -195,7 +201,9 @@ public enum Scheduling {
 
     /// Moves a booked visit, under every rule a new booking obeys.
     public static func reschedule(_ id: Int64, to at: LocalDateTime, minutes: Int?, overrideReason: String?, past: Bool,
-                                  practice: Practice, on connection: PostgresConnection, logger: Logger) async throws -> (AppointmentView, [String]) {
+                                  practice: Practice, now: PracticeNow? = nil, on connection: PostgresConnection,
+                                  logger: Logger) async throws -> (AppointmentView, [Warning]) {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let current = try await get(id, practice: practice, on: connection, logger: logger)
         try await lockClient(current.clientID, practiceID: practice.id, on: connection, logger: logger)
         guard current.status == .booked else {
@@ -204,13 +212,13 @@ public enum Scheduling {
         let minutes = minutes ?? current.minutes
         try BookingRules.validateMinutes(minutes)
         var warnings = try await gate(clientID: current.clientID, unscreenedReason: current.unscreenedReason,
-                                      practice: practice, on: connection, logger: logger)
+                                      practice: practice, now: now, on: connection, logger: logger)
         if let warning = BookingRules.lengthWarning(minutes: minutes, policy: practice.policy) { warnings.append(warning) }
         let resolved = LocalTime.resolve(date: at.date, hour: at.time.hour, minute: at.time.minute, timeZone: practice.timeZone)
         let slot = Slot(date: at.date, start: resolved.instant, end: resolved.instant.addingTimeInterval(Double(minutes * 60)),
                         adjustment: resolved.adjustment)
         warnings += dstWarnings([slot], time: at.time)
-        if !past, slot.start < Date() {
+        if !past, slot.start < now.instant {
             throw PracticeError.refused("\(at) is in the past; move a visit into the past only with --past")
         }
         if let clash = try await findClashes([slot], clientID: current.clientID, therapistID: current.therapistID, excluding: id,
@@ -225,11 +233,18 @@ public enum Scheduling {
                 throw PracticeError.refused("weekly limit: \(week.visits) visits in \(week.week), over the policy's \(practice.policy.maxVisitsPerWeek) a week [rule over-scheduled]; give --override \"reason\" to move it anyway")
             }
             reason = overrideReason
-            warnings.append("moved over the weekly limit with override: \(overrideReason)")
+            warnings.append(Warning(.weeklyOverride, rule: .overScheduled, "moved over the weekly limit with override: \(overrideReason)"))
         }
         try await namingRaceWinners([slot], clientID: current.clientID, therapistID: current.therapistID, excluding: id,
                                     practice: practice, on: connection, logger: logger) {
+            // Where it was is kept, so the check on an earlier day still sees it there.
             try await connection.query("""
+                WITH old AS (
+                    SELECT practice_id, id, starts_at, ends_at FROM appointments WHERE practice_id = \(practice.id) AND id = \(id)
+                ), moved AS (
+                    INSERT INTO appointment_moves (practice_id, appointment_id, old_starts_at, old_ends_at, moved_at)
+                    SELECT practice_id, id, starts_at, ends_at, \(now.instant) FROM old
+                )
                 UPDATE appointments SET starts_at = \(slot.start), ends_at = \(slot.end), override_reason = \(reason)
                 WHERE practice_id = \(practice.id) AND id = \(id)
                 """, logger: logger)
@@ -240,18 +255,20 @@ public enum Scheduling {
     }
 
     /// Cancels one visit, or (with `following`) it and every later booked visit of its series.
-    public static func cancel(_ id: Int64, following: Bool, practice: Practice, on connection: PostgresConnection,
-                              logger: Logger) async throws -> [AppointmentView] {
-        let current = try await get(id, practice: practice, on: connection, logger: logger)
+    public static func cancel(_ id: Int64, following: Bool, practice: Practice, now: PracticeNow? = nil,
+                              on connection: PostgresConnection, logger: Logger) async throws -> [AppointmentView] {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
+        let current = try await get(id, practice: practice, lock: true, on: connection, logger: logger)
         guard current.status.canMove(to: .cancelled) else { throw current.status.refusal(to: .cancelled, id: id) }
         if following && current.seriesID == nil {
             throw PracticeError.invalid(field: "--following", reason: "appointment \(id) is not part of a series")
         }
         var ids: [Int64] = []
         let rows = try await connection.query("""
-            UPDATE appointments SET status = 'cancelled', cancelled_at = now()
+            UPDATE appointments SET status = \(AppointmentStatus.cancelled.rawValue), cancelled_at = \(now.instant)
             WHERE practice_id = \(practice.id)
-              AND (id = \(id) OR (\(following) AND series_id = \(current.seriesID) AND starts_at > \(current.startsAt) AND status = 'booked'))
+              AND (id = \(id) OR (\(following) AND series_id = \(current.seriesID) AND starts_at > \(current.startsAt)
+                        AND status = \(AppointmentStatus.booked.rawValue)))
             RETURNING id
             """, logger: logger)
         for try await cancelled in rows.decode(Int64.self) { ids.append(cancelled) }
@@ -264,11 +281,13 @@ public enum Scheduling {
 
     /// check-in, no-show and complete: moves along the state machine, with the time rules.
     public static func move(_ id: Int64, to next: AppointmentStatus, minutesTreated: Int? = nil, practice: Practice,
-                            on connection: PostgresConnection, logger: Logger) async throws -> AppointmentView {
-        let current = try await get(id, practice: practice, on: connection, logger: logger)
+                            now: PracticeNow? = nil, on connection: PostgresConnection, logger: Logger) async throws -> AppointmentView {
+        let clock = try await connection.practiceNow(now, practice, logger: logger)
+        // The row lock makes simultaneous status changes of one visit take turns.
+        let current = try await get(id, practice: practice, lock: true, on: connection, logger: logger)
         guard current.status.canMove(to: next) else { throw current.status.refusal(to: next, id: id) }
-        let now = Date()
-        let today = try await connection.todayInPractice(practice, logger: logger)
+        let now = clock.instant
+        let today = clock.today
         switch next {
         case .checkedIn where current.date > today:
             throw PracticeError.refused("appointment \(id) is on \(current.date); a client checks in on the day")
@@ -279,13 +298,19 @@ public enum Scheduling {
         default:
             break
         }
-        if let minutesTreated { try BookingRules.validateMinutes(minutesTreated) }
         let minutes = next == .completed ? (minutesTreated ?? current.minutes) : nil
+        // A visit entered after the fact (booked once it had begun) is stamped at its own
+        // time; otherwise a status change is stamped when it is recorded.
+        let completedAt = current.createdAt >= current.startsAt ? current.startsAt.addingTimeInterval(Double(current.minutes * 60))
+            : max(now, current.startsAt)
         try await connection.query("""
             UPDATE appointments
             SET status = \(next.rawValue),
                 minutes_treated = coalesce(\(minutes), minutes_treated),
-                completed_at = CASE WHEN \(next.rawValue) = 'completed' THEN greatest(now(), starts_at) ELSE completed_at END
+                completed_at = CASE WHEN \(next == .completed) THEN \(completedAt) ELSE completed_at END,
+                completion_recorded_at = CASE WHEN \(next == .completed) THEN \(now) ELSE completion_recorded_at END,
+                checked_in_at = CASE WHEN \(next == .checkedIn) THEN \(now) ELSE checked_in_at END,
+                no_show_at = CASE WHEN \(next == .noShow) THEN \(now) ELSE no_show_at END
             WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: next.rawValue, entity: "appointment", entityID: id,
@@ -302,6 +327,8 @@ public enum Scheduling {
         public var from: CalendarDate?
         public var to: CalendarDate?
         public var includeCancelled: Bool
+        /// Lock the rows read (`FOR UPDATE OF a`), for a change that follows.
+        public var lock = false
 
         public init(ids: [Int64]? = nil, clientID: Int64? = nil, therapistID: Int64? = nil, from: CalendarDate? = nil,
                     to: CalendarDate? = nil, includeCancelled: Bool = true) {
@@ -322,7 +349,7 @@ public enum Scheduling {
                    to_char(a.starts_at AT TIME ZONE \(zone), 'YYYY-MM-DD'), to_char(a.starts_at AT TIME ZONE \(zone), 'HH24:MI'),
                    to_char(a.ends_at AT TIME ZONE \(zone), 'HH24:MI'),
                    (extract(epoch FROM a.ends_at - a.starts_at) / 60)::int, a.starts_at, a.status, a.override_reason,
-                   a.unscreened_reason
+                   a.unscreened_reason, a.created_at
             FROM appointments a
             JOIN clients c ON c.practice_id = a.practice_id AND c.id = a.client_id
             JOIN staff s ON s.practice_id = a.practice_id AND s.id = a.therapist_id
@@ -332,26 +359,32 @@ public enum Scheduling {
               AND (\(filter.therapistID)::bigint IS NULL OR a.therapist_id = \(filter.therapistID))
               AND (\(filter.from?.description)::date IS NULL OR a.starts_at >= (\(filter.from?.description)::date)::timestamp AT TIME ZONE \(zone))
               AND (\(filter.to?.description)::date IS NULL OR a.starts_at < (\(filter.to?.description)::date + 1)::timestamp AT TIME ZONE \(zone))
-              AND (\(filter.includeCancelled) OR a.status <> 'cancelled')
+              AND (\(filter.includeCancelled) OR a.status <> \(AppointmentStatus.cancelled.rawValue))
             ORDER BY a.starts_at, a.id
+            \(unescaped: filter.lock ? "FOR UPDATE OF a" : "")
             """, logger: logger)
         var result: [AppointmentView] = []
         for try await (id, client, clientName, therapist, therapistName, series, date, start, end, minutes, startsAt, status,
-                       override, unscreened)
+                       override, unscreened, createdAt)
             in rows.decode((Int64, Int64, String, Int64, String, Int64?, String, String, String, Int, Date, String, String?,
-                            String?).self) {
+                            String?, Date).self) {
+            guard let status = AppointmentStatus(rawValue: status) else {
+                throw PracticeError.database("appointment \(id) has a status this version does not know: '\(status)'")
+            }
             result.append(AppointmentView(
                 id: id, clientID: client, clientName: clientName, therapistID: therapist, therapistName: therapistName,
                 seriesID: series, date: try CalendarDate(parsing: date), start: try TimeOfDay(parsing: start, field: "start"),
                 end: try TimeOfDay(parsing: end, field: "end"), minutes: minutes, startsAt: startsAt,
-                status: AppointmentStatus(rawValue: status) ?? .booked, overrideReason: override, unscreenedReason: unscreened))
+                status: status, overrideReason: override, unscreenedReason: unscreened, createdAt: createdAt))
         }
         return result
     }
 
-    public static func get(_ id: Int64, practice: Practice, on connection: PostgresConnection,
+    public static func get(_ id: Int64, practice: Practice, lock: Bool = false, on connection: PostgresConnection,
                            logger: Logger) async throws -> AppointmentView {
-        guard let found = try await list(AppointmentFilter(ids: [id]), practice: practice, on: connection, logger: logger).first else {
+        var filter = AppointmentFilter(ids: [id])
+        filter.lock = lock
+        guard let found = try await list(filter, practice: practice, on: connection, logger: logger).first else {
             throw PracticeError.notFound(entity: "appointment", id: String(id))
         }
         return found
@@ -396,13 +429,13 @@ public enum Scheduling {
 
     /// Free starts of `minutes` within the therapist's working hours, every `step` minutes, for a week.
     public static func freeSlots(therapistID: Int64, week: IsoWeek, minutes: Int, step: Int, practice: Practice,
-                                 on connection: PostgresConnection, logger: Logger) async throws -> [DaySlots] {
+                                 now: PracticeNow? = nil, on connection: PostgresConnection, logger: Logger) async throws -> [DaySlots] {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let hours = try await workingHours(therapistID: therapistID, practice: practice, on: connection, logger: logger)
         let booked = try await list(AppointmentFilter(therapistID: therapistID, from: week.monday, to: week.monday.adding(days: 6),
                                                       includeCancelled: false),
                                     practice: practice, on: connection, logger: logger)
-        let today = try await connection.todayInPractice(practice, logger: logger)
-        let nowLocal = try await localTimeNow(practice, on: connection, logger: logger)
+        let (today, nowLocal) = (now.today, now.time)
         return week.days.map { day in
             let busy = booked.filter { $0.date == day }.map { $0.start.minutes..<max($0.end.minutes, $0.start.minutes + $0.minutes) }
             let starts = hours.filter { $0.weekday == day.isoWeekday }
@@ -410,14 +443,6 @@ public enum Scheduling {
                 .filter { day > today || (day == today && $0 > nowLocal) }
             return DaySlots(date: day, weekday: Weekday.name(day.isoWeekday), starts: day < today ? [] : starts)
         }
-    }
-
-    static func localTimeNow(_ practice: Practice, on connection: PostgresConnection, logger: Logger) async throws -> TimeOfDay {
-        for try await text in try await connection.query("SELECT to_char(now() AT TIME ZONE \(practice.timeZone), 'HH24:MI')",
-                                                         logger: logger).decode(String.self) {
-            return try TimeOfDay(parsing: text, field: "now")
-        }
-        throw PracticeError.database("no current time")
     }
 
     // MARK: Rules
@@ -432,30 +457,33 @@ public enum Scheduling {
 
     /// The red-flag gate: refuses a client with an uncleared red flag, or one never screened unless
     /// a reason is given; returns the acute-pain warning when there is one.
-    static func gate(clientID: Int64, unscreenedReason: String?, practice: Practice, on connection: PostgresConnection,
-                     logger: Logger) async throws -> [String] {
-        let profile = try await ClientProfile.load(clientID: clientID, practice: practice, on: connection, logger: logger)
+    static func gate(clientID: Int64, unscreenedReason: String?, practice: Practice, now: PracticeNow,
+                     on connection: PostgresConnection, logger: Logger) async throws -> [Warning] {
+        let profile = try await ClientProfile.load(clientID: clientID, practice: practice, now: now, on: connection, logger: logger)
+        if let discharge = profile.discharge {
+            throw PracticeError.refused("client \(clientID) was discharged on \(discharge.dischargedOn); readmit them first with `practice client readmit \(clientID)`")
+        }
         switch profile.screeningState {
-        case "needs-clearance":
+        case .needsClearance:
             throw PracticeError.refused("client \(clientID): \(profile.screeningSummary) [rule red-flags]; record it with `practice screening clear`")
-        case "not-screened" where unscreenedReason == nil:
+        case .notScreened where unscreenedReason == nil:
             throw PracticeError.refused("client \(clientID) has no red-flag screening; record one with `practice screening record \(clientID) …`, or book with --unscreened \"reason\"")
         default:
             break
         }
-        var warnings = profile.warnings.filter { $0.contains("acute") }
-        if let unscreenedReason, profile.screeningState == "not-screened" {
-            warnings.append("booked without a red-flag screening: \(unscreenedReason)")
+        var warnings = profile.warnings.filter { $0.rule == .acutePain }
+        if let unscreenedReason, profile.screeningState == .notScreened {
+            warnings.append(Warning(.bookedUnscreened, rule: .redFlags, "booked without a red-flag screening: \(unscreenedReason)"))
         }
         return warnings
     }
 
-    static func dstWarnings(_ slots: [Slot], time: TimeOfDay) -> [String] {
+    static func dstWarnings(_ slots: [Slot], time: TimeOfDay) -> [Warning] {
         slots.compactMap { slot in
             switch slot.adjustment {
             case .none: nil
-            case .shiftedForward: "\(slot.date) \(time) does not exist (clocks go forward); booked at the same instant, an hour later on the clock"
-            case .firstOfRepeated: "\(slot.date) \(time) happens twice (clocks go back); booked the first, in daylight time"
+            case .shiftedForward: Warning(.dstShifted, "\(slot.date) \(time) does not exist (clocks go forward); booked at the same instant, an hour later on the clock")
+            case .firstOfRepeated: Warning(.dstRepeated, "\(slot.date) \(time) happens twice (clocks go back); booked the first, in daylight time")
             }
         }
     }
@@ -495,7 +523,7 @@ public enum Scheduling {
                    to_char(a.starts_at AT TIME ZONE \(practice.timeZone), 'YYYY-MM-DD HH24:MI') || '–' ||
                    to_char(a.ends_at AT TIME ZONE \(practice.timeZone), 'HH24:MI')
             FROM unnest(\(slots.map(\.start))::timestamptz[], \(slots.map(\.end))::timestamptz[]) WITH ORDINALITY AS o(s, e, n)
-            JOIN appointments a ON a.practice_id = \(practice.id) AND a.status <> 'cancelled'
+            JOIN appointments a ON a.practice_id = \(practice.id) AND a.status <> \(AppointmentStatus.cancelled.rawValue)
                  AND (a.client_id = \(clientID) OR a.therapist_id = \(therapistID))
                  AND tstzrange(a.starts_at, a.ends_at) && tstzrange(o.s, o.e)
                  AND (\(excluding)::bigint IS NULL OR a.id <> \(excluding))
@@ -519,7 +547,7 @@ public enum Scheduling {
             SELECT to_char((starts_at AT TIME ZONE \(zone))::date, 'IYYY-"W"IW'), count(*)::int
             FROM appointments
             WHERE practice_id = \(practice.id) AND client_id = \(clientID)
-              AND status IN ('booked', 'checked_in', 'completed')
+              AND status = ANY(\(AppointmentStatus.allCases.filter(\.countsAsVisit).map(\.rawValue))::text[])
               AND (\(excluding)::bigint IS NULL OR id <> \(excluding))
               AND starts_at >= (\(from.description)::date)::timestamp AT TIME ZONE \(zone)
               AND starts_at < (\(to.description)::date)::timestamp AT TIME ZONE \(zone)

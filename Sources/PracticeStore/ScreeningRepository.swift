@@ -10,8 +10,18 @@ public enum ScreeningRepository {
         FROM screenings
         """
 
-    public static func record(clientID: Int64, answers: ScreeningAnswers, screenedBy: Int64?, practiceID: Int64,
-                              on connection: PostgresConnection, logger: Logger) async throws -> Screening {
+    /// `screenedOn`: the day the questions were asked, for history entered after the fact (stamped
+    /// at local noon, or now if that is earlier); nil means now.
+    public static func record(clientID: Int64, answers: ScreeningAnswers, screenedBy: Int64?, screenedOn: CalendarDate? = nil,
+                              practiceID: Int64, now: PracticeNow? = nil, on connection: PostgresConnection,
+                              logger: Logger) async throws -> Screening {
+        let now = try await connection.practiceNow(now, timeZone: "UTC", logger: logger)
+        if let screenedOn, screenedOn > now.today {
+            throw PracticeError.invalid(field: "--date", reason: "\(screenedOn) is in the future")
+        }
+        let screenedAt = screenedOn.map {
+            min(LocalTime.resolve(date: $0, hour: 12, minute: 0, timeZone: now.timeZone).instant, now.instant)
+        } ?? now.instant
         _ = try await ClientRepository.get(clientID, practiceID: practiceID, on: connection, logger: logger)
         if let screenedBy {
             do {
@@ -22,9 +32,10 @@ public enum ScreeningRepository {
         }
         let id = try await connection.insertReturningID("""
             INSERT INTO screenings (practice_id, client_id, weight_loss_or_fever, bilateral_numbness_or_bowel_bladder,
-                                    cancer_or_major_trauma, night_pain, leg_numbness, screened_by)
+                                    cancer_or_major_trauma, night_pain, leg_numbness, screened_by, screened_at, recorded_at)
             VALUES (\(practiceID), \(clientID), \(answers.weightLossOrFever), \(answers.bilateralNumbnessOrBowelBladder),
-                    \(answers.cancerOrMajorTrauma), \(answers.nightPain), \(answers.legNumbness), \(screenedBy))
+                    \(answers.cancerOrMajorTrauma), \(answers.nightPain), \(answers.legNumbness), \(screenedBy),
+                    \(screenedAt), \(now.instant))
             RETURNING id
             """, logger: logger)
         try await Audit.record(practiceID: practiceID, action: "create", entity: "screening", entityID: id,
@@ -55,8 +66,12 @@ public enum ScreeningRepository {
     }
 
     /// Records a physician's clearance against the client's latest red-flag screening.
+    /// Clearances are dated the day the physician cleared the client: not in the future.
     public static func clear(clientID: Int64, providerID: Int64, date: CalendarDate, note: String?, letterID: Int64? = nil,
-                             practiceID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Clearance {
+                             practiceID: Int64, now: PracticeNow? = nil, on connection: PostgresConnection,
+                             logger: Logger) async throws -> Clearance {
+        let now = try await connection.practiceNow(now, timeZone: "UTC", logger: logger)
+        guard date <= now.today else { throw PracticeError.invalid(field: "--date", reason: "\(date) is in the future") }
         _ = try await ClientRepository.get(clientID, practiceID: practiceID, on: connection, logger: logger)
         guard let screening = try await latest(clientID: clientID, practiceID: practiceID, on: connection, logger: logger) else {
             throw PracticeError.refused("client \(clientID) has no screening to clear; record one with `practice screening record`")
@@ -75,9 +90,10 @@ public enum ScreeningRepository {
                                         reason: "provider \(providerID) is a \(provider.kind.cliName); a red-flag clearance must come from a physician")
         }
         let id = try await connection.insertReturningID("""
-            INSERT INTO clearances (practice_id, client_id, screening_id, provider_id, provider_kind, cleared_on, note, letter_id)
+            INSERT INTO clearances (practice_id, client_id, screening_id, provider_id, provider_kind, cleared_on, note, letter_id,
+                                    created_at)
             VALUES (\(practiceID), \(clientID), \(screening.id), \(providerID), \(provider.kind.rawValue),
-                    \(date.description)::date, \(note), \(letterID))
+                    \(date.description)::date, \(note), \(letterID), \(now.instant))
             RETURNING id
             """, logger: logger)
         try await Audit.record(practiceID: practiceID, action: "create", entity: "clearance", entityID: id,

@@ -53,24 +53,27 @@ public enum SessionNotes {
         public var status: String { signedAt == nil ? "draft" : "signed" }
     }
 
-    public static func draft(appointmentID: Int64, soap: SOAP, practice: Practice, on connection: PostgresConnection,
-                             logger: Logger) async throws -> Note {
+    public static func draft(appointmentID: Int64, soap: SOAP, practice: Practice, now: PracticeNow? = nil,
+                             on connection: PostgresConnection, logger: Logger) async throws -> Note {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let appointment = try await Scheduling.get(appointmentID, practice: practice, on: connection, logger: logger)
         guard appointment.status == .completed || appointment.status == .checkedIn else {
             throw PracticeError.refused("appointment \(appointmentID) is \(appointment.status.cliName); notes are written for sessions under way or completed")
         }
         let id = try await connection.insertReturningID("""
-            INSERT INTO session_notes (practice_id, appointment_id, subjective, objective, assessment, plan, home_program)
+            INSERT INTO session_notes (practice_id, appointment_id, subjective, objective, assessment, plan, home_program,
+                                       created_at, updated_at)
             VALUES (\(practice.id), \(appointmentID), \(soap.subjective ?? ""), \(soap.objective ?? ""), \(soap.assessment ?? ""),
-                    \(soap.plan ?? ""), \(soap.homeProgram))
+                    \(soap.plan ?? ""), \(soap.homeProgram), \(now.instant), \(now.instant))
             RETURNING id
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: "draft", entity: "session_note", entityID: id, on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
-    public static func edit(_ id: Int64, soap: SOAP, practice: Practice, on connection: PostgresConnection,
-                            logger: Logger) async throws -> Note {
+    public static func edit(_ id: Int64, soap: SOAP, practice: Practice, now: PracticeNow? = nil,
+                            on connection: PostgresConnection, logger: Logger) async throws -> Note {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let note = try await get(id, practice: practice, on: connection, logger: logger, lock: true)
         guard note.signedAt == nil else {
             throw PracticeError.refused("note \(id) is signed and cannot be changed; add a correction with `practice note addendum \(id)`")
@@ -80,15 +83,16 @@ public enum SessionNotes {
             UPDATE session_notes
             SET subjective = coalesce(\(soap.subjective), subjective), objective = coalesce(\(soap.objective), objective),
                 assessment = coalesce(\(soap.assessment), assessment), plan = coalesce(\(soap.plan), plan),
-                home_program = coalesce(\(soap.homeProgram), home_program), updated_at = now()
+                home_program = coalesce(\(soap.homeProgram), home_program), updated_at = \(now.instant)
             WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: "edit", entity: "session_note", entityID: id, on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
-    public static func sign(_ id: Int64, as staffID: Int64, practice: Practice, on connection: PostgresConnection,
-                            logger: Logger) async throws -> Note {
+    public static func sign(_ id: Int64, as staffID: Int64, practice: Practice, now: PracticeNow? = nil,
+                            on connection: PostgresConnection, logger: Logger) async throws -> Note {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let note = try await get(id, practice: practice, on: connection, logger: logger, lock: true)
         guard note.signedAt == nil else { throw PracticeError.refused("note \(id) is already signed") }
         guard staffID == note.therapistID else {
@@ -99,14 +103,15 @@ public enum SessionNotes {
             throw PracticeError.invalid(field: field, reason: "is empty; a note is signed with its assessment and plan")
         }
         try await connection.query("""
-            UPDATE session_notes SET signed_by = \(staffID), signed_at = now() WHERE practice_id = \(practice.id) AND id = \(id)
+            UPDATE session_notes SET signed_by = \(staffID), signed_at = \(now.instant) WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: "sign", entity: "session_note", entityID: id, on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
     public static func addAddendum(to id: Int64, author: Int64, reason: String, text: String, practice: Practice,
-                                   on connection: PostgresConnection, logger: Logger) async throws -> Note {
+                                   now: PracticeNow? = nil, on connection: PostgresConnection, logger: Logger) async throws -> Note {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
         let note = try await get(id, practice: practice, on: connection, logger: logger)
         guard note.signedAt != nil else {
             throw PracticeError.refused("note \(id) is still a draft; change it with `practice note edit \(id)`")
@@ -120,8 +125,8 @@ public enum SessionNotes {
             throw PracticeError.invalid(field: "--as", reason: "no staff member \(author) in this practice")
         }
         let addendum = try await connection.insertReturningID("""
-            INSERT INTO note_addenda (practice_id, note_id, author_id, reason, body)
-            VALUES (\(practice.id), \(id), \(author), \(reason), \(text)) RETURNING id
+            INSERT INTO note_addenda (practice_id, note_id, author_id, reason, body, created_at)
+            VALUES (\(practice.id), \(id), \(author), \(reason), \(text), \(now.instant)) RETURNING id
             """, logger: logger)
         try await Audit.record(practiceID: practice.id, action: "create", entity: "note_addendum", entityID: addendum,
                                on: connection, logger: logger)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeService
 import PracticeStore
 
 struct AppointmentCommand: AsyncParsableCommand {
@@ -67,11 +68,7 @@ struct AppointmentCommand: AsyncParsableCommand {
             let request = BookingRequest(clientID: client, therapistID: therapist, at: at, minutes: minutes, weekly: weeklyRule,
                                          skipConflicts: skipConflicts, overrideReason: override, unscreenedReason: unscreened,
                                          past: past)
-            let result = try await withPractice(options) { database, practice in
-                try await database.transaction {
-                    try await Scheduling.book(request, practice: practice, on: $0, logger: logger)
-                }
-            }
+            let result = try await withService(options) { try await $0.book(request) }.value
             if options.json { return try Output.json(result) }
             if let series = result.seriesID {
                 Output.line("booked series \(series): \(result.appointments.count) visit(s)")
@@ -94,12 +91,9 @@ struct AppointmentCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            if let from, let to, to < from { throw PracticeError.invalid(field: "--to", reason: "\(to) is before --from \(from)") }
             let filter = Scheduling.AppointmentFilter(clientID: client, therapistID: therapist, from: from, to: to,
                                                       includeCancelled: !hideCancelled)
-            let appointments = try await withPractice(options) { database, practice in
-                try await database.read { try await Scheduling.list(filter, practice: practice, on: $0, logger: logger) }
-            }
+            let appointments = try await withService(options) { try await $0.listAppointments(filter) }
             if options.json { return try Output.json(appointments) }
             AppointmentCommand.print(appointments)
         }
@@ -116,15 +110,13 @@ struct AppointmentCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, at, minutes, override, past) = (appointment, try LocalDateTime(parsing: at), minutes, override, past)
-            let (moved, warnings) = try await withPractice(options) { database, practice in
-                try await database.transaction {
-                    try await Scheduling.reschedule(id, to: at, minutes: minutes, overrideReason: override, past: past,
-                                                    practice: practice, on: $0, logger: logger)
-                }
+            let outcome = try await withService(options) {
+                try await $0.reschedule(id, to: at, minutes: minutes, overrideReason: override, past: past)
             }
+            let moved = outcome.value
             if options.json { return try Output.json(moved) }
             Output.line("moved appointment \(moved.id) to \(moved.date) \(moved.start)–\(moved.end)")
-            warnings.forEach(Output.warn)
+            outcome.warnings.forEach(Output.warn)
         }
     }
 
@@ -136,11 +128,7 @@ struct AppointmentCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, following) = (appointment, following)
-            let cancelled = try await withPractice(options) { database, practice in
-                try await database.transaction {
-                    try await Scheduling.cancel(id, following: following, practice: practice, on: $0, logger: logger)
-                }
-            }
+            let cancelled = try await withService(options) { try await $0.cancel(id, following: following) }
             if options.json { return try Output.json(cancelled) }
             Output.line("cancelled \(cancelled.count) visit(s): \(cancelled.map { "\($0.id) (\($0.date))" }.joined(separator: ", "))")
         }
@@ -150,14 +138,20 @@ struct AppointmentCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "check-in", abstract: "Mark a booked client as arrived.")
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
         @OptionGroup var options: PracticeOptions
-        func run() async throws { try await AppointmentCommand.move(appointment, to: .checkedIn, options: options) }
+        func run() async throws {
+            let id = appointment
+            try AppointmentCommand.printMoved(try await withService(options) { try await $0.checkIn(id) }, options: options)
+        }
     }
 
     struct NoShow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "no-show", abstract: "Record that a booked client did not come.")
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
         @OptionGroup var options: PracticeOptions
-        func run() async throws { try await AppointmentCommand.move(appointment, to: .noShow, options: options) }
+        func run() async throws {
+            let id = appointment
+            try AppointmentCommand.printMoved(try await withService(options) { try await $0.markNoShow(id) }, options: options)
+        }
     }
 
     struct Complete: AsyncParsableCommand {
@@ -182,21 +176,11 @@ struct AppointmentCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            var amount: Decimal?
-            if let fee {
-                guard let value = Decimal(string: fee), fee.allSatisfy({ $0.isNumber || $0 == "." }) else {
-                    throw PracticeError.invalid(field: "--fee", reason: "'\(fee)' is not an amount such as 95 or 95.50")
-                }
-                amount = value
-            }
-            let record = try SessionRecord(minutes: minutes, techniques: technique, painBefore: painBefore, painAfter: painAfter,
-                                           soreness: soreness, cpt: cpt, fee: amount)
+            let request = PracticeService.CompletionRequest(appointmentID: appointment, minutes: minutes, techniques: technique,
+                                                            painBefore: painBefore, painAfter: painAfter, soreness: soreness,
+                                                            cpt: cpt, fee: fee)
             let id = appointment
-            let done = try await withPractice(options) { database, practice in
-                try await database.transaction {
-                    try await ClinicalRecords.complete(id, record: record, practice: practice, on: $0, logger: logger)
-                }
-            }
+            let done = try await withService(options) { try await $0.complete(request) }.value
             if options.json { return try Output.json(done) }
             Output.line("completed appointment \(id): \(done.minutes) min, pain \(done.painBefore) → \(done.painAfter)"
                 + (done.cptCode.map { ", CPT \($0) × \(done.units ?? 0) unit(s)" } ?? "")
@@ -205,12 +189,7 @@ struct AppointmentCommand: AsyncParsableCommand {
         }
     }
 
-    static func move(_ id: Int64, to status: AppointmentStatus, minutes: Int? = nil, options: PracticeOptions) async throws {
-        let moved = try await withPractice(options) { database, practice in
-            try await database.transaction {
-                try await Scheduling.move(id, to: status, minutesTreated: minutes, practice: practice, on: $0, logger: logger)
-            }
-        }
+    static func printMoved(_ moved: AppointmentView, options: PracticeOptions) throws {
         if options.json { return try Output.json(moved) }
         Output.line("appointment \(moved.id) (\(moved.date) \(moved.start), \(moved.clientName)) is now \(moved.status.cliName)")
     }
@@ -220,25 +199,15 @@ struct AppointmentCommand: AsyncParsableCommand {
             abstract: "Free slots in a therapist's working hours for a week (set hours with `practice staff hours`).")
         @Option(help: ArgumentHelp("The therapist's staff id.", valueName: "staff-id"), transform: parseID) var therapist: Int64
         @Option(help: ArgumentHelp("ISO week, e.g. 2026-W49 (default: this week).", valueName: "week")) var week: String?
-        @Option(help: "Length of the visit in minutes.") var minutes: Int = 60
-        @Option(help: "Minutes between candidate start times.") var step: Int = 30
+        @Option(help: "Length of the visit in minutes.") var minutes: Int = BookingRules.Minutes.defaultVisit
+        @Option(help: "Minutes between candidate start times.") var step: Int = BookingRules.Minutes.defaultSlotStep
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            try BookingRules.validateMinutes(minutes)
-            guard (5...240).contains(step) else { throw PracticeError.invalid(field: "--step", reason: "\(step) is outside 5–240 minutes") }
-            let (therapist, minutes, step, weekText) = (therapist, minutes, step, week)
-            let slots = try await withPractice(options) { database, practice in
-                try await database.read { connection in
-                    _ = try await StaffRepository.therapist(therapist, field: "--therapist", practiceID: practice.id,
-                                                            on: connection, logger: logger)
-                    let week = if let weekText { try IsoWeek(parsing: weekText) } else {
-                        IsoWeek(containing: try await connection.todayInPractice(practice, logger: logger))
-                    }
-                    return try await Scheduling.freeSlots(therapistID: therapist, week: week, minutes: minutes, step: step,
-                                                          practice: practice, on: connection, logger: logger)
-                }
-            }
+            let request = PracticeService.SlotsRequest(therapistID: therapist, week: try week.map { text throws(PracticeError) in
+                try IsoWeek(parsing: text)
+            }, minutes: minutes, step: step)
+            let slots = try await withService(options) { try await $0.freeSlots(request) }
             if options.json { return try Output.json(slots) }
             for day in slots {
                 Output.line("\(day.weekday) \(day.date)  " + (day.starts.isEmpty ? "-" : day.starts.map(\.description).joined(separator: " ")))

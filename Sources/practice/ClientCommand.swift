@@ -1,12 +1,55 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeService
 import PracticeStore
 
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "client", abstract: "Clients: registration, lookup and their pain-duration class.",
-        subcommands: [Add.self, List.self, Show.self, Pain.self])
+        commandName: "client", abstract: "Clients: registration, lookup, their pain-duration class, discharge and readmission.",
+        subcommands: [Add.self, List.self, Show.self, Pain.self, Discharge.self, Readmit.self])
+
+    struct Discharge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Discharge a client: their care here has ended. They leave the check, batch summaries and `client list`.",
+            discussion: """
+                A client with bookings from the discharge date on is not discharged unless --cancel-bookings, which \
+                cancels them. Booking a discharged client is refused until `practice client readmit`.
+                Example: practice client discharge 12 --reason "goals met" --cancel-bookings
+                """)
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @Option(help: ArgumentHelp("Day of discharge (default today; not in the future).", valueName: "YYYY-MM-DD"),
+                transform: parseDate) var date: CalendarDate?
+        @Option(help: "Why, e.g. \"goals met\" or \"moved away\".") var reason: String?
+        @Flag(name: .customLong("cancel-bookings"), help: "Cancel the client's bookings from the discharge date on.")
+        var cancelBookings = false
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let request = PracticeService.DischargeRequest(clientID: client, date: date, reason: reason, cancelBookings: cancelBookings)
+            let result = try await withService(options) { try await $0.discharge(request) }
+            if options.json { return try Output.json(result) }
+            Output.line("discharged client \(client) on \(result.discharge.dischargedOn)"
+                + (result.cancelled.isEmpty ? "" : "; cancelled \(result.cancelled.count) booking(s): "
+                   + result.cancelled.map { "\($0.id) (\($0.date))" }.joined(separator: ", ")))
+        }
+    }
+
+    struct Readmit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Readmit a discharged client, so they can be booked and appear in the check again.")
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @Option(help: ArgumentHelp("Day of readmission (default today).", valueName: "YYYY-MM-DD"), transform: parseDate)
+        var date: CalendarDate?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let (client, date) = (client, date)
+            let closed = try await withService(options) { try await $0.readmit(clientID: client, date: date) }
+            if options.json { return try Output.json(closed) }
+            Output.line("readmitted client \(client) (discharged \(closed.dischargedOn), readmitted \(closed.readmittedOn.map(\.description) ?? "-"))")
+        }
+    }
 
     struct Pain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,13 +61,8 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            try PainScore.check(score, field: "--score")
             let (client, score, date) = (client, score, date)
-            let report = try await withPractice(options) { database, practice in
-                try await database.transaction {
-                    try await ClinicalRecords.reportPain(clientID: client, score: score, date: date, practice: practice, on: $0, logger: logger)
-                }
-            }
+            let report = try await withService(options) { try await $0.reportPain(clientID: client, score: score, date: date) }
             if options.json { return try Output.json(report) }
             Output.line("recorded pain \(report.score)/10 for client \(client) (self-reported)")
         }
@@ -46,36 +84,30 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let (name, dob, onset, phone, email, therapist) = (name, dob, painOnset, phone, email, therapist)
-            let profile = try await withPractice(options) { database, practice in
-                try await database.transaction { connection in
-                    let today = try await connection.todayInPractice(practice, logger: logger)
-                    let new = try NewClient(name: name, dateOfBirth: dob, painOnset: onset, phone: phone, email: email,
-                                            primaryTherapistID: therapist, today: today)
-                    let client = try await ClientRepository.add(new, practiceID: practice.id, on: connection, logger: logger)
-                    return try await ClientProfile.load(clientID: client.id, practice: practice, on: connection, logger: logger)
-                }
-            }
+            let request = PracticeService.NewClientRequest(name: name, dateOfBirth: dob, painOnset: painOnset, phone: phone,
+                                                           email: email, primaryTherapistID: therapist)
+            let added = try await withService(options) { try await $0.registerClient(request) }
+            let profile = added.value
             if options.json { return try Output.json(profile.client) }
             Output.line("added client \(profile.client.id): \(profile.client.name) — \(profile.painDuration.label) pain (\(profile.painDays) days)")
-            profile.warnings.forEach(Output.warn)
+            added.warnings.forEach(Output.warn)
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List clients, optionally matching a search.")
+        static let configuration = CommandConfiguration(
+            abstract: "List clients under care, optionally matching a search; --all adds discharged clients.")
         @Option(help: "Part of a name, phone number or email.") var search: String?
+        @Flag(help: "Include discharged clients.") var all = false
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let search = search
-            let clients = try await withPractice(options) { database, practice in
-                try await database.read { try await ClientRepository.list(practiceID: practice.id, search: search, on: $0, logger: logger) }
-            }
+            let (search, all) = (search, all)
+            let clients = try await withService(options) { try await $0.listClients(search: search, includeDischarged: all) }
             if options.json { return try Output.json(clients) }
-            Output.table(["ID", "NAME", "BORN", "PAIN ONSET", "THERAPIST", "PHONE"], clients.map {
+            Output.table(["ID", "NAME", "BORN", "PAIN ONSET", "THERAPIST", "PHONE"] + (all ? ["STATUS"] : []), clients.map {
                 [String($0.id), $0.name, $0.dateOfBirth.description, $0.painOnset.description,
-                 $0.primaryTherapistID.map(String.init) ?? "-", $0.phone ?? "-"]
+                 $0.primaryTherapistID.map(String.init) ?? "-", $0.phone ?? "-"] + (all ? [$0.active ? "active" : "discharged"] : [])
             })
         }
     }
@@ -88,9 +120,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = client
-            let profile = try await withPractice(options) { database, practice in
-                try await database.read { try await ClientProfile.load(clientID: id, practice: practice, on: $0, logger: logger) }
-            }
+            let profile = try await withService(options) { try await $0.clientProfile(id) }.value
             if options.json { return try Output.json(profile) }
             let c = profile.client
             Output.fields([
@@ -102,7 +132,7 @@ struct ClientCommand: AsyncParsableCommand {
                 ("pain duration", "\(profile.painDuration.label) [rule pain-duration]"),
                 ("screening", profile.screeningSummary),
                 ("may book", profile.mayBook ? "yes" : "no"),
-            ])
+            ] + (profile.discharge.map { [("discharged", "\($0.dischargedOn)" + ($0.reason.map { ": \($0)" } ?? ""))] } ?? []))
             profile.warnings.forEach(Output.warn)
         }
     }

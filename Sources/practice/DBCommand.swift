@@ -1,5 +1,6 @@
 import ArgumentParser
 import PracticeCore
+import PracticeService
 import PracticeStore
 
 struct DBCommand: AsyncParsableCommand {
@@ -29,7 +30,7 @@ struct DBCommand: AsyncParsableCommand {
             let cluster = try DBCommand.cluster()
             let started = try cluster.start()
             // Opening it creates the database on first use and applies migrations.
-            try await withDatabase { _ in }
+            try await PracticeService.withDatabase(target: .embedded(cluster), logger: logger) { _ in }
             let status = try cluster.status()
             if output.json { return try Output.json(status) }
             Output.line(started ? "started PostgreSQL (pid \(status.pid.map(String.init) ?? "?"))" : "already running (pid \(status.pid.map(String.init) ?? "?"))")
@@ -97,15 +98,9 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let dryRun = dryRun
-        let report = try await withDatabase(migrations: MigrationPolicy.none) { database in
-            if dryRun {
-                let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
-                return Report(dryRun: true, pending: pending.map(\.name), applied: [])
-            }
-            let applied = try await Migrator.migrate(database)
-            return Report(dryRun: false, pending: [], applied: applied.map(\.name))
-        }
+        let (pending, applied) = try await PracticeService.migrate(target: try DatabaseTarget.fromEnvironment(), dryRun: dryRun,
+                                                                   logger: logger)
+        let report = Report(dryRun: dryRun, pending: pending, applied: applied)
         if output.json { return try Output.json(report) }
         if dryRun {
             Output.line(report.pending.isEmpty ? "up to date: nothing pending" : "pending:")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PracticeCore
 import PracticeReports
+import PracticeService
 import PracticeStore
 
 struct DemoCommand: AsyncParsableCommand {
@@ -11,35 +12,12 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: "Works on the embedded database, or on DATABASE_URL's (migrating it first).")
     @OptionGroup var output: OutputOptions
 
-    struct Preview: Sendable {
-        var flagged: [(rule: EvidenceRule, clients: [String])]
-        var week: IsoWeek
-        var visits: [AppointmentView]
-        var summary: CoordinationSummary
-    }
-
     func run() async throws {
-        let (summary, preview) = try await withDatabase(migrations: .apply) { database in
-            let summary = try await DemoPractice.seed(database)
+        let (summary, preview) = try await withService(migrations: .apply) { service in
+            let summary = try await DemoPractice.seed(service.database)
             // What the front desk would look at first: the check, and next week's schedule.
-            let preview = try await database.read { c in
-                let practice = try await Practices.get(summary.practiceID, on: c, logger: logger)
-                let today = try await c.todayInPractice(practice, logger: logger)
-                let reports = try await FrequencyCheckQuery.run(practice: practice, asOf: today, on: c, logger: logger)
-                let flagged = EvidenceRule.allCases.compactMap { rule -> (rule: EvidenceRule, clients: [String])? in
-                    let names = reports.filter { $0.flags.contains { $0.rule == rule } }.map(\.metrics.clientName)
-                    return names.isEmpty ? nil : (rule, names)
-                }
-                let week = IsoWeek(containing: today).adding(weeks: 1)
-                let visits = try await Scheduling.list(.init(from: week.monday, to: week.monday.adding(days: 6), includeCancelled: false),
-                                                       practice: practice, on: c, logger: logger)
-                // Ana's summary for her physical therapist: the sample coordination letter.
-                let ana = try await ClientRepository.list(practiceID: practice.id, search: "Ana Ruiz", on: c, logger: logger)[0]
-                let physio = try await ProviderRepository.list(practiceID: practice.id, on: c, logger: logger)
-                    .first { $0.kind == .physicalTherapist }!
-                let summary = try await CoordinationSummary.load(clientID: ana.id, to: physio.id, practice: practice, on: c, logger: logger)
-                return Preview(flagged: flagged, week: week, visits: visits, summary: summary)
-            }
+            let demo = PracticeService(database: service.database, context: ServiceContext(practiceID: summary.practiceID))
+            let preview = try await demo.demoPreview()
             return (summary, preview)
         }
         let pdf = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("demo-coordination-summary.pdf").path

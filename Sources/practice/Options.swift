@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeService
 
 /// Options every command that works inside a practice takes.
 struct PracticeOptions: ParsableArguments {
@@ -85,3 +86,4 @@ func readTextFile(_ path: String, field: String) throws -> String {
         throw PracticeError.invalid(field: field, reason: "cannot read \(path)")
     }
 }
+extension PracticeService.TableFormat: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeService
 import PracticeStore
 
 struct FeedbackCommand: AsyncParsableCommand {
@@ -26,14 +27,9 @@ struct FeedbackCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let (id, region, pressure, discomfort, action, note, confirm) = (appointment, region, pressure, discomfort, action, note, confirm)
-            let entry = try await withPractice(options) { database, practice in
-                let valid = try PressureFeedbackEntry(region: region, pressure: pressure, discomfort: discomfort, action: action,
-                                                      note: note, confirm: confirm, policy: practice.policy)
-                return try await database.transaction {
-                    try await ClinicalRecords.addFeedback(appointmentID: id, entry: valid, practice: practice, on: $0, logger: logger)
-                }
-            }
+            let request = PracticeService.FeedbackRequest(appointmentID: appointment, region: region, pressure: pressure,
+                                                          discomfort: discomfort, action: action, note: note, confirm: confirm)
+            let entry = try await withService(options) { try await $0.addFeedback(request) }.value
             if options.json { return try Output.json(entry) }
             Output.line("recorded feedback \(entry.id): \(entry.region.cliName), pressure \(entry.pressure), discomfort \(entry.discomfort)/10, \(entry.action.rawValue)")
             if let flag = entry.flag { Output.warn("FLAG: " + flag) }
@@ -47,9 +43,7 @@ struct FeedbackCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = appointment
-            let entries = try await withPractice(options) { database, practice in
-                try await database.read { try await ClinicalRecords.feedback(appointmentID: id, practice: practice, on: $0, logger: logger) }
-            }
+            let entries = try await withService(options) { try await $0.feedback(appointmentID: id) }
             if options.json { return try Output.json(entries) }
             Output.table(["ID", "REGION", "PRESSURE", "DISCOMFORT", "ACTION", "FLAG", "NOTE"], entries.map {
                 [String($0.id), $0.region.cliName, String($0.pressure), "\($0.discomfort)/10", $0.action.rawValue,
@@ -78,8 +72,9 @@ struct NoteCommand: AsyncParsableCommand {
         var fromFile: String?
 
         func soap() throws -> SessionNotes.SOAP {
+            // `--home-program default` is expanded by the service, the same for every face.
             var soap = SessionNotes.SOAP(subjective: subjective, objective: objective, assessment: assessment, plan: plan,
-                                         homeProgram: homeProgram == "default" ? HomeProgram.evidenceDefault : homeProgram)
+                                         homeProgram: homeProgram)
             if let fromFile {
                 var current: WritableKeyPath<SessionNotes.SOAP, String?>?
                 var sections: [WritableKeyPath<SessionNotes.SOAP, String?>: [String]] = [:]
@@ -124,9 +119,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, sections) = (appointment, try soap.soap())
-            let note = try await withPractice(options) { database, practice in
-                try await database.transaction { try await SessionNotes.draft(appointmentID: id, soap: sections, practice: practice, on: $0, logger: logger) }
-            }
+            let note = try await withService(options) { try await $0.draftNote(appointmentID: id, soap: sections) }
             if options.json { return try Output.json(note) }
             Output.line("drafted note \(note.id) for session \(note.appointmentID); sign it with `practice note sign \(note.id) --as \(note.therapistID)`")
         }
@@ -140,9 +133,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, sections) = (note, try soap.soap())
-            let edited = try await withPractice(options) { database, practice in
-                try await database.transaction { try await SessionNotes.edit(id, soap: sections, practice: practice, on: $0, logger: logger) }
-            }
+            let edited = try await withService(options) { try await $0.editNote(id, soap: sections) }
             if options.json { return try Output.json(edited) }
             Output.line("updated note \(edited.id)")
         }
@@ -156,9 +147,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, signer) = (note, signer)
-            let signed = try await withPractice(options) { database, practice in
-                try await database.transaction { try await SessionNotes.sign(id, as: signer, practice: practice, on: $0, logger: logger) }
-            }
+            let signed = try await withService(options) { try await $0.signNote(id, signer: signer) }
             if options.json { return try Output.json(signed) }
             Output.line("signed note \(signed.id); corrections from now on are addenda")
         }
@@ -171,9 +160,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = note
-            let shown = try await withPractice(options) { database, practice in
-                try await database.read { try await SessionNotes.get(id, practice: practice, on: $0, logger: logger) }
-            }
+            let shown = try await withService(options) { try await $0.note(id) }
             if options.json { return try Output.json(shown) }
             NoteCommand.show(shown)
         }
@@ -186,12 +173,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = client
-            let notes = try await withPractice(options) { database, practice in
-                try await database.read { c in
-                    _ = try await ClientRepository.get(id, practiceID: practice.id, on: c, logger: logger)
-                    return try await SessionNotes.list(.client(id), practice: practice, on: c, logger: logger)
-                }
-            }
+            let notes = try await withService(options) { try await $0.notes(clientID: id) }
             if options.json { return try Output.json(notes) }
             Output.table(["ID", "DATE", "SESSION", "THERAPIST", "STATUS", "ADDENDA", "ASSESSMENT"], notes.map {
                 [String($0.id), $0.date.description, String($0.appointmentID), $0.therapistName, $0.status, String($0.addenda.count),
@@ -210,11 +192,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, reason, text, author) = (note, reason, text, author)
-            let updated = try await withPractice(options) { database, practice in
-                try await database.transaction {
-                    try await SessionNotes.addAddendum(to: id, author: author, reason: reason, text: text, practice: practice, on: $0, logger: logger)
-                }
-            }
+            let updated = try await withService(options) { try await $0.addAddendum(to: id, author: author, reason: reason, text: text) }
             if options.json { return try Output.json(updated) }
             Output.line("added addendum \(updated.addenda.last!.id) to note \(updated.id)")
         }
@@ -269,18 +247,11 @@ struct ReferralCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let (client, direction, kind, provider, date, diagnosis, wording, sessions, validUntil, reason, text) =
-                (client, direction, kind, provider, date, diagnosis, wording, sessions, validUntil, reason, text)
-            let added = try await withPractice(options) { database, practice in
-                try await database.transaction { connection in
-                    let today = try await connection.todayInPractice(practice, logger: logger)
-                    let new = try NewReferralLetter(clientID: client, providerID: provider, direction: direction, kind: kind,
-                                                    date: date ?? today, diagnosisCode: diagnosis, wording: wording,
-                                                    sessionsAuthorised: sessions, validUntil: validUntil, reasonRule: reason,
-                                                    body: text, today: today)
-                    return try await ReferralLetters.add(new, practice: practice, on: connection, logger: logger)
-                }
-            }
+            let request = PracticeService.LetterRequest(clientID: client, providerID: provider, direction: direction, kind: kind,
+                                                        date: date, diagnosisCode: diagnosis, wording: wording,
+                                                        sessionsAuthorised: sessions, validUntil: validUntil, reasonRule: reason,
+                                                        body: text)
+            let added = try await withService(options) { try await $0.addLetter(request) }
             if options.json { return try Output.json(added) }
             Output.line("added letter \(added.letter.id): \(added.letter.direction.rawValue) \(added.letter.kind.rawValue) (\(added.letter.status.rawValue))")
             if let clearance = added.clearanceID { Output.line("recorded clearance \(clearance): the client may now be booked") }
@@ -297,9 +268,7 @@ struct ReferralCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = client
-            let letters = try await withPractice(options) { database, practice in
-                try await database.read { try await ReferralLetters.list(clientID: id, practice: practice, on: $0, logger: logger) }
-            }
+            let letters = try await withService(options) { try await $0.letters(clientID: id) }
             if options.json { return try Output.json(letters) }
             Output.table(["ID", "DATE", "DIRECTION", "KIND", "STATUS", "PROVIDER"], letters.map {
                 [String($0.id), $0.date.description, $0.direction.rawValue, $0.kind.rawValue, $0.status.rawValue, $0.providerName]
@@ -314,9 +283,7 @@ struct ReferralCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = letter
-            let shown = try await withPractice(options) { database, practice in
-                try await database.read { try await ReferralLetters.get(id, practice: practice, on: $0, logger: logger) }
-            }
+            let shown = try await withService(options) { try await $0.letter(id) }
             if options.json { return try Output.json(shown) }
             ReferralCommand.show(shown)
         }
@@ -332,9 +299,7 @@ struct ReferralCommand: AsyncParsableCommand {
         func run() async throws {
             guard (text == nil) != (fromFile == nil) else { throw ValidationError("give the new text with --text or --from-file") }
             let (id, body) = (letter, try text ?? readTextFile(fromFile!, field: "--from-file"))
-            let edited = try await withPractice(options) { database, practice in
-                try await database.transaction { try await ReferralLetters.edit(id, text: body, practice: practice, on: $0, logger: logger) }
-            }
+            let edited = try await withService(options) { try await $0.editLetter(id, text: body) }
             if options.json { return try Output.json(edited) }
             Output.line("updated letter \(edited.id)")
         }
@@ -355,8 +320,8 @@ struct ReferralCommand: AsyncParsableCommand {
     }
 
     static func advance(_ id: Int64, to status: LetterStatus, options: PracticeOptions) async throws {
-        let letter = try await withPractice(options) { database, practice in
-            try await database.transaction { try await ReferralLetters.advance(id, to: status, practice: practice, on: $0, logger: logger) }
+        let letter = try await withService(options) { service in
+            try await status == .sent ? service.sendLetter(id) : service.acknowledgeLetter(id)
         }
         if options.json { return try Output.json(letter) }
         Output.line("letter \(letter.id) is now \(letter.status.rawValue)")

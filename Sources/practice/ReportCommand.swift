@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PracticeCore
 import PracticeReports
+import PracticeService
 import PracticeStore
 
 struct ReportCommand: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report", abstract: "Reports for doctors, physical therapists and the practice.",
         subcommands: [Coordination.self, Frequency.self, Outcomes.self, Superbill.self])
 
-    enum TableFormat: String, ExpressibleByArgument, CaseIterable { case csv, md }
+    typealias TableFormat = PracticeService.TableFormat
 
     /// Writes to `--out` atomically, or to stdout.
     static func emit(_ text: String, to out: String?) throws {
@@ -26,14 +27,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let format = format
-            let text = try await withPractice(options) { database, practice in
-                try await database.read { c in
-                    let asOf = try await c.todayInPractice(practice, logger: logger)
-                    let reports = try await FrequencyCheckQuery.run(practice: practice, asOf: asOf, on: c, logger: logger)
-                    return format == .csv ? FrequencyReportRenderer.csv(reports)
-                        : FrequencyReportRenderer.markdown(reports, practice: practice.name, asOf: asOf)
-                }
-            }
+            let text = try await withService(options) { try await $0.frequencyReport(format: format) }
             try ReportCommand.emit(text, to: out)
         }
     }
@@ -46,14 +40,9 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let format = format
-            let text = try await withPractice(options) { database, practice in
-                try await database.read { c in
-                    let report = try await OutcomesReport.load(practice: practice, on: c, logger: logger)
-                    if options.json { return String(decoding: try Output.encoder.encode(report), as: UTF8.self) + "\n" }
-                    return format == .csv ? report.csv() : report.markdown(practice: practice.name)
-                }
-            }
+            let (report, practice) = try await withService(options) { try await $0.outcomes() }
+            let text = options.json ? String(decoding: try Output.encoder.encode(report), as: UTF8.self) + "\n"
+                : format == .csv ? report.csv() : report.markdown(practice: practice)
             try ReportCommand.emit(text, to: out)
         }
     }
@@ -77,9 +66,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (client, from, to) = (client, from, to)
-            let bill = try await withPractice(options) { database, practice in
-                try await database.read { try await PracticeReports.Superbill.load(clientID: client, from: from, to: to, practice: practice, on: $0, logger: logger) }
-            }
+            let bill = try await withService(options) { try await $0.superbill(clientID: client, from: from, to: to) }
             if format == "csv" { return try ReportCommand.emit(bill.csv(), to: out) }
             let pages = try ReportFiles.writeAtomically(to: out!) { try bill.pdf(paper: PDFRenderer.Paper(rawValue: paper)!, to: $0) }
             Output.write("wrote \(out!) (\(bill.lines.count) visit(s), \(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
@@ -124,11 +111,7 @@ struct ReportCommand: AsyncParsableCommand {
         func run() async throws {
             if allActive { return try await batch() }
             let (client, provider) = (client!, to!)
-            let summary = try await withPractice(options) { database, practice in
-                try await database.read {
-                    try await CoordinationSummary.load(clientID: client, to: provider, practice: practice, on: $0, logger: logger)
-                }
-            }
+            let summary = try await withService(options) { try await $0.coordinationSummary(clientID: client, to: provider) }
             switch format {
             case .pdf:
                 let pages = try ReportFiles.writeAtomically(to: out!) { temporary in
@@ -149,23 +132,8 @@ struct ReportCommand: AsyncParsableCommand {
                 throw PracticeError.invalid(field: "--out", reason: "\(folder.path) is not a folder")
             }
             let (fixed, format) = (to, format)
-            let (summaries, skipped) = try await withPractice(options) { database, practice in
-                try await database.read { c in
-                    var summaries: [CoordinationSummary] = []
-                    var skipped: [String] = []
-                    for client in try await ClientRepository.list(practiceID: practice.id, on: c, logger: logger) where client.active {
-                        let referrer = try await ReferralLetters.list(clientID: client.id, practice: practice, on: c, logger: logger)
-                            .last { $0.kind == .prescription }?.providerID
-                        guard let provider = fixed ?? referrer else {
-                            skipped.append("\(client.name) (\(client.id)): no prescription on file, so no referrer")
-                            continue
-                        }
-                        summaries.append(try await CoordinationSummary.load(clientID: client.id, to: provider, practice: practice,
-                                                                            on: c, logger: logger))
-                    }
-                    return (summaries, skipped)
-                }
-            }
+            let batch = try await withService(options) { try await $0.batchSummaries(to: fixed) }
+            let (summaries, skipped) = (batch.summaries, batch.skipped.map { "client \($0.clientID): \($0.reason)" })
             let paper = PDFRenderer.Paper(rawValue: paper)!
             let total = summaries.count
             let terminal = isatty(STDERR_FILENO) == 1

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeService
 import PracticeStore
 
 struct ScheduleCommand: AsyncParsableCommand {
@@ -12,40 +13,9 @@ struct ScheduleCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("ISO week, e.g. 2026-W49 (default: this week).", valueName: "week")) var week: String?
     @OptionGroup var options: PracticeOptions
 
-    struct Day: Encodable {
-        var date: CalendarDate
-        var weekday: String
-        var hours: [String]
-        var appointments: [AppointmentView]
-    }
-
-    struct Week: Encodable {
-        var therapistID: Int64
-        var therapist: String
-        var week: IsoWeek
-        var days: [Day]
-    }
-
     func run() async throws {
-        let (therapist, weekText) = (therapist, week)
-        let result = try await withPractice(options) { database, practice in
-            try await database.read { connection in
-                let member = try await StaffRepository.therapist(therapist, field: "--therapist", practiceID: practice.id,
-                                                                 on: connection, logger: logger)
-                let week = if let weekText { try IsoWeek(parsing: weekText) } else {
-                    IsoWeek(containing: try await connection.todayInPractice(practice, logger: logger))
-                }
-                let hours = try await Scheduling.workingHours(therapistID: therapist, practice: practice, on: connection, logger: logger)
-                let visits = try await Scheduling.list(.init(therapistID: therapist, from: week.monday, to: week.monday.adding(days: 6),
-                                                             includeCancelled: false),
-                                                       practice: practice, on: connection, logger: logger)
-                return Week(therapistID: therapist, therapist: member.name, week: week, days: week.days.map { day in
-                    Day(date: day, weekday: Weekday.name(day.isoWeekday),
-                        hours: hours.filter { $0.weekday == day.isoWeekday }.map { "\($0.starts)–\($0.ends)" },
-                        appointments: visits.filter { $0.date == day })
-                })
-            }
-        }
+        let (therapist, week) = (therapist, try week.map { text throws(PracticeError) in try IsoWeek(parsing: text) })
+        let result = try await withService(options) { try await $0.week(therapistID: therapist, week: week) }
         if options.json { return try Output.json(result) }
         let total = result.days.reduce(0) { $0 + $1.appointments.count }
         Output.line("\(result.therapist) (staff \(result.therapistID)) — week \(result.week), \(result.week.monday) to \(result.week.monday.adding(days: 6)): \(total) visit(s)")
@@ -65,10 +35,12 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "The frequency check: who is off the evidence's course, and why.",
         discussion: """
-            For every active client (or one, with --client) as of today (or --as-of): visits per ISO week over \
-            the last 4 weeks, the longest gap, sessions in the current course, and pain at baseline against \
-            the latest. Flags, each naming its rule: under-dosed, over-scheduled, sporadic, course-cap, \
-            no-improvement, monthly-target, pressure, red-flags, acute-pain. All numbers come from the practice's policy.
+            For every client under care (discharged clients leave it; one client with --client) as of today, or \
+            as of a past day with --as-of, seeing only what had been recorded by the end of that day: visits per \
+            ISO week over the last 4 weeks, the gap from the last session to the next visit, sessions in the \
+            current course, and pain at baseline against the latest. Flags, each naming its rule: under-dosed, \
+            over-scheduled, sporadic, course-cap, no-improvement, monthly-target, pressure, red-flags, acute-pain, \
+            unrecorded-visit. All numbers come from the practice's policy; README.md gives each rule's scope.
 
             Exit status: 0 nothing flagged; 2 at least one flag (so cron can mail the output); 1 an error.
             """)
@@ -78,23 +50,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .customLong("flagged-only"), help: "Only list clients with flags.") var flaggedOnly = false
     @OptionGroup var options: PracticeOptions
 
-    struct Result: Encodable {
-        var asOf: CalendarDate
-        var clients: [FrequencyReport]
-        var flaggedClients: Int
-    }
-
     func run() async throws {
-        let (client, asOfOption) = (client, asOf)
-        let result = try await withPractice(options) { database, practice in
-            try await database.read { connection in
-                if let client { _ = try await ClientRepository.get(client, practiceID: practice.id, on: connection, logger: logger) }
-                let asOf = if let asOfOption { asOfOption } else { try await connection.todayInPractice(practice, logger: logger) }
-                let reports = try await FrequencyCheckQuery.run(practice: practice, clientID: client, asOf: asOf,
-                                                                on: connection, logger: logger)
-                return Result(asOf: asOf, clients: reports, flaggedClients: reports.filter { !$0.flags.isEmpty }.count)
-            }
-        }
+        let (client, asOf) = (client, asOf)
+        let result = try await withService(options) { try await $0.check(clientID: client, asOf: asOf) }
         var shown = result
         if flaggedOnly { shown.clients = result.clients.filter { !$0.flags.isEmpty } }
         if options.json {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeService
 import PracticeStore
 
 struct ScreeningCommand: AsyncParsableCommand {
@@ -27,6 +28,9 @@ struct ScreeningCommand: AsyncParsableCommand {
         @Option(name: .customLong("night-pain"), help: "Night pain? Sharpens the acute-pain warning.") var nightPain: YesNo?
         @Option(name: .customLong("leg-numbness"), help: "Numbness in a leg? Sharpens the acute-pain warning.") var legNumbness: YesNo?
         @Option(help: ArgumentHelp("Staff id of who asked.", valueName: "staff-id"), transform: parseID) var by: Int64?
+        @Option(help: ArgumentHelp("The day the questions were asked, for history entered later (default now; not in the future).",
+                                   valueName: "YYYY-MM-DD"), transform: parseDate)
+        var date: CalendarDate?
         @OptionGroup var options: PracticeOptions
 
         struct Result: Encodable {
@@ -34,25 +38,22 @@ struct ScreeningCommand: AsyncParsableCommand {
             var screening: Screening
             var redFlags: [String]
             var needsClearance: Bool
-            var warnings: [String]
+            var state: ScreeningStatus
+            var warnings: [PracticeCore.Warning]
         }
 
         func run() async throws {
             let answers = ScreeningAnswers(
                 weightLossOrFever: weightLossOrFever.bool, bilateralNumbnessOrBowelBladder: bilateralNumbnessOrBowelBladder.bool,
                 cancerOrMajorTrauma: cancerOrMajorTrauma.bool, nightPain: nightPain?.bool, legNumbness: legNumbness?.bool)
-            let (client, by) = (client, by)
-            let (screening, profile) = try await withPractice(options) { database, practice in
-                try await database.transaction { connection in
-                    let screening = try await ScreeningRepository.record(clientID: client, answers: answers, screenedBy: by,
-                                                                         practiceID: practice.id, on: connection, logger: logger)
-                    let profile = try await ClientProfile.load(clientID: client, practice: practice, on: connection, logger: logger)
-                    return (screening, profile)
-                }
+            let request = PracticeService.ScreeningRequest(clientID: client, answers: answers, screenedBy: by, date: date)
+            let recorded = try await withService(options) { try await $0.recordScreening(request) }
+            let screening = recorded.value.screening
+            if options.json {
+                return try Output.json(Result(id: screening.id, screening: screening, redFlags: recorded.value.redFlags,
+                                              needsClearance: recorded.value.needsClearance, state: recorded.value.state,
+                                              warnings: recorded.warnings))
             }
-            let result = Result(id: screening.id, screening: screening, redFlags: answers.redFlags,
-                                needsClearance: answers.hasRedFlag, warnings: profile.warnings)
-            if options.json { return try Output.json(result) }
             Output.line("recorded screening \(screening.id) for client \(client)")
             if answers.hasRedFlag {
                 Output.line("RED FLAG: \(answers.redFlags.joined(separator: "; ")).")
@@ -61,7 +62,7 @@ struct ScreeningCommand: AsyncParsableCommand {
             } else {
                 Output.line("no red flags: the client may be booked")
             }
-            profile.warnings.filter { !$0.contains("RED FLAG") }.forEach(Output.warn)
+            recorded.warnings.forEach(Output.warn)
         }
     }
 
@@ -77,13 +78,8 @@ struct ScreeningCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (client, provider, date, note) = (client, provider, date, note)
-            let clearance = try await withPractice(options) { database, practice in
-                try await database.transaction { connection in
-                    let today = try await connection.todayInPractice(practice, logger: logger)
-                    guard date <= today else { throw PracticeError.invalid(field: "--date", reason: "\(date) is in the future") }
-                    return try await ScreeningRepository.clear(clientID: client, providerID: provider, date: date, note: note,
-                                                               practiceID: practice.id, on: connection, logger: logger)
-                }
+            let clearance = try await withService(options) {
+                try await $0.recordClearance(clientID: client, providerID: provider, date: date, note: note)
             }
             if options.json { return try Output.json(clearance) }
             Output.line("recorded clearance \(clearance.id) for client \(client): the client may now be booked")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeService
 import PracticeStore
 
 struct SetupCommand: AsyncParsableCommand {
@@ -20,15 +21,9 @@ struct SetupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let new = try NewPractice(name: name, timeZone: timezone)
-        let identifiers = try BillingIdentifiers.validated(npi: npi, taxID: taxID, address: address, phone: phone)
-        let practice = try await withDatabase { database in
-            try await database.transaction { connection in
-                let created = try await Practices.create(name: new.name, timeZone: new.timeZone, on: connection, logger: logger)
-                try await Practices.setIdentifiers(identifiers, practiceID: created.id, on: connection, logger: logger)
-                return try await Practices.get(created.id, on: connection, logger: logger)
-            }
-        }
+        let request = PracticeService.NewPracticeRequest(name: name, timeZone: timezone, npi: npi, taxID: taxID,
+                                                         address: address, phone: phone)
+        let practice = try await withService { try await $0.createPractice(request) }
         if output.json { return try Output.json(practice) }
         Output.line("created practice \(practice.id): \(practice.name) (\(practice.timeZone))")
         Output.line("next: add staff with `practice staff add --name NAME --role therapist --msk-years 3`")
@@ -52,15 +47,8 @@ struct StaffCommand: AsyncParsableCommand {
         func run() async throws {
             let entries = try set.flatMap { text throws(PracticeError) in try WorkingHours.parse(text) }
             let staff = staff
-            let hours = try await withPractice(options) { database, practice in
-                try await database.transaction { connection in
-                    if !entries.isEmpty {
-                        try await Scheduling.setWorkingHours(entries, therapistID: staff, practice: practice, on: connection, logger: logger)
-                    } else {
-                        _ = try await StaffRepository.therapist(staff, field: "STAFF", practiceID: practice.id, on: connection, logger: logger)
-                    }
-                    return try await Scheduling.workingHours(therapistID: staff, practice: practice, on: connection, logger: logger)
-                }
+            let hours = try await withService(options) {
+                try await $0.workingHours(therapistID: staff, set: entries.isEmpty ? nil : entries)
             }
             if options.json { return try Output.json(hours) }
             if hours.isEmpty { Output.line("no working hours set; set them with --set \"mon-fri 09:00-17:00\"") }
@@ -81,21 +69,13 @@ struct StaffCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let new = try NewStaffMember(name: name, role: role, mskYears: mskYears, email: email)
-            let identifiers = try BillingIdentifiers.validated(npi: npi, taxID: nil, license: license)
-            let member = try await withPractice(options) { database, practice in
-                try await database.transaction { c in
-                    let member = try await StaffRepository.add(new, practiceID: practice.id, on: c, logger: logger)
-                    try await StaffRepository.setIdentifiers(member.id, npi: identifiers.npi, license: identifiers.license,
-                                                             practiceID: practice.id, on: c, logger: logger)
-                    return member
-                }
-            }
+            let request = PracticeService.NewStaffRequest(name: name, role: role, mskYears: mskYears, email: email, npi: npi,
+                                                          license: license)
+            let added = try await withService(options) { try await $0.addStaff(request) }
+            let member = added.value
             if options.json { return try Output.json(member) }
             Output.line("added staff \(member.id): \(member.name) (\(member.role.cliName))")
-            if member.role == .therapist, (member.mskYears ?? 0) < 2 {
-                Output.warn("under 2 years of musculoskeletal experience; the evidence favours 2 or more")
-            }
+            added.warnings.forEach(Output.warn)
         }
     }
 
@@ -106,9 +86,7 @@ struct StaffCommand: AsyncParsableCommand {
 
         func run() async throws {
             let role = role
-            let staff = try await withPractice(options) { database, practice in
-                try await database.read { try await StaffRepository.list(practiceID: practice.id, role: role, on: $0, logger: logger) }
-            }
+            let staff = try await withService(options) { try await $0.listStaff(role: role) }
             if options.json { return try Output.json(staff) }
             Output.table(["ID", "NAME", "ROLE", "MSK YEARS", "EMAIL"], staff.map {
                 [String($0.id), $0.name, $0.role.cliName, $0.mskYears?.formatted1 ?? "-", $0.email ?? "-"]
@@ -135,9 +113,7 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             let new = try NewProvider(name: name, kind: kind, npi: npi, clinic: clinic, phone: phone, fax: fax, email: email)
-            let provider = try await withPractice(options) { database, practice in
-                try await database.transaction { try await ProviderRepository.add(new, practiceID: practice.id, on: $0, logger: logger) }
-            }
+            let provider = try await withService(options) { try await $0.addProvider(new) }
             if options.json { return try Output.json(provider) }
             Output.line("added provider \(provider.id): \(provider.name) (\(provider.kind.cliName))")
         }
@@ -148,9 +124,7 @@ struct ProviderCommand: AsyncParsableCommand {
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let providers = try await withPractice(options) { database, practice in
-                try await database.read { try await ProviderRepository.list(practiceID: practice.id, on: $0, logger: logger) }
-            }
+            let providers = try await withService(options) { try await $0.listProviders() }
             if options.json { return try Output.json(providers) }
             Output.table(["ID", "NAME", "KIND", "NPI", "CLINIC", "PHONE", "FAX"], providers.map {
                 [String($0.id), $0.name, $0.kind.cliName, $0.npi ?? "-", $0.clinic ?? "-", $0.phone ?? "-", $0.fax ?? "-"]

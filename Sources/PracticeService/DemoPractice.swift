@@ -2,11 +2,17 @@ import Foundation
 import Logging
 import PostgresNIO
 import PracticeCore
+import PracticeReports
+import PracticeStore
 
 /// A realistic practice to explore: three therapists, a front desk, 22 clients with acute,
 /// sub-acute and chronic pain, two red-flag screenings (one cleared), providers, and a few weeks
 /// of completed sessions with pain scores, pressure feedback, signed notes and letters.
 /// Dates are relative to today, so the rules have something current to say.
+///
+/// Everything goes through the same use cases the front desk and therapists call (`UnitOfWork`),
+/// so every rule and every audit event applies to it: past visits are booked with `past` and
+/// completed, which stamps them at their own time.
 public enum DemoPractice {
     public static let name = "Riverside Back Care (demo)"
     public static let timeZone = "America/New_York"
@@ -35,18 +41,23 @@ public enum DemoPractice {
     }
 
     /// Creates the demo practice unless it is already there; either way returns what it holds.
-    public static func seed(_ database: PracticeDatabase) async throws -> Summary {
-        try await database.transaction { connection in
+    public static func seed(_ database: PracticeDatabase, clock: ServiceClock = .database) async throws -> Summary {
+        let logger = database.logger
+        let practiceID: Int64 = try await database.transaction { connection in
             // Serialise concurrent `practice demo` runs so that two never both create it.
-            try await connection.query("SELECT pg_advisory_xact_lock(6277243, 2)", logger: database.logger)
-            if let existing = try await Practices.find(named: name, on: connection, logger: database.logger) {
-                return try await summary(of: existing, created: false, on: connection, logger: database.logger)
-            }
-            let practice = try await Practices.create(name: name, timeZone: timeZone, on: connection, logger: database.logger)
-            let therapists = try await populate(practice, on: connection, logger: database.logger)
-            try await bookAhead(practice, therapists: therapists, on: connection, logger: database.logger)
-            return try await summary(of: practice, created: true, on: connection, logger: database.logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(6277243, 2)", logger: logger)
+            if let existing = try await Practices.find(named: name, on: connection, logger: logger) { return -existing.id }
+            return try await Practices.create(name: name, timeZone: timeZone, on: connection, logger: logger).id
         }
+        let service = PracticeService(database: database,
+                                      context: ServiceContext(practiceID: abs(practiceID), actorLabel: "demo", clock: clock))
+        if practiceID > 0 {
+            try await service.write { unit in
+                let therapists = try await populate(unit)
+                try await bookAhead(unit, therapists: therapists)
+            }
+        }
+        return try await service.read { try await summary(of: $0, created: practiceID > 0) }
     }
 
     enum Course {
@@ -108,11 +119,18 @@ public enum DemoPractice {
     }
 
     /// Returns the therapists' ids.
-    static func populate(_ practice: Practice, on connection: PostgresConnection, logger: Logger) async throws -> [Int64] {
+    static func populate(_ unit: UnitOfWork) async throws -> [Int64] {
+        let (practice, connection, logger, today) = (unit.practice, unit.connection, unit.logger, unit.now.today)
         let p = practice.id
+        let therapistIdentifiers = [("1174507784", "NY-LMT-31200"), ("1952345670", "NY-LMT-31217"), ("1629184478", "NY-LMT-31234")]
+        var therapistCount = 0
         func staff(_ name: String, _ role: StaffRole, _ years: Double?, _ email: String) async throws -> Int64 {
-            try await StaffRepository.add(try NewStaffMember(name: name, role: role, mskYears: years, email: email),
-                                          practiceID: p, on: connection, logger: logger).id
+            var request = PracticeService.NewStaffRequest(name: name, role: role, mskYears: years, email: email)
+            if role == .therapist {
+                (request.npi, request.license) = therapistIdentifiers[therapistCount]
+                therapistCount += 1
+            }
+            return try await unit.addStaff(request).value.id
         }
         try await Practices.setIdentifiers(
             try BillingIdentifiers.validated(npi: "1321098760", taxID: "12-3456789", address: "210 River Street, Riverside, NY 12866",
@@ -125,119 +143,102 @@ public enum DemoPractice {
             try await staff("Sofia Lindqvist", .therapist, 2.5, "sofia@riverside.example"),
         ]
         let frontDesk = try await staff("Lena Ortiz", .frontDesk, nil, "frontdesk@riverside.example")
-        for (index, therapist) in therapists.enumerated() {
-            try await StaffRepository.setIdentifiers(therapist, npi: ["1174507784", "1952345670", "1629184478"][index],
-                                                     license: "NY-LMT-\(031_200 + index * 17)", practiceID: p,
-                                                     on: connection, logger: logger)
-        }
 
         func provider(_ name: String, _ kind: ProviderKind, _ npi: String, _ clinic: String, _ fax: String) async throws -> Int64 {
-            try await ProviderRepository.add(try NewProvider(name: name, kind: kind, npi: npi, clinic: clinic,
-                                                             phone: "(555) 010-\(npi.suffix(4))", fax: fax,
-                                                             email: nil),
-                                             practiceID: p, on: connection, logger: logger).id
+            try await unit.addProvider(try NewProvider(name: name, kind: kind, npi: npi, clinic: clinic,
+                                                       phone: "(555) 010-\(npi.suffix(4))", fax: fax, email: nil)).id
         }
         let physician = try await provider("Dr. Maya Chen", .physician, "1234567893", "Riverside Family Medicine", "(555) 010-2001")
         let spine = try await provider("Dr. Samuel Okafor", .spineSpecialist, "1987654328", "Hudson Spine Center", "(555) 010-2002")
         let physio = try await provider("Jordan Pike, PT", .physicalTherapist, "1543210987", "MoveWell Physical Therapy", "(555) 010-2003")
         let internist = try await provider("Dr. Elena Vasquez", .physician, "1765432103", "Northside Internal Medicine", "(555) 010-2004")
 
-        let today = try await connection.todayInPractice(practice, logger: logger)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: practice.timeZone)!
-
+        _ = (connection, logger, p)
         for (index, demo) in clients.enumerated() {
             let therapist = therapists[index % therapists.count]
-            let new = try NewClient(name: demo.name, dateOfBirth: try CalendarDate(parsing: demo.dob),
-                                    painOnset: today.adding(days: -demo.onsetDaysAgo),
-                                    phone: "(555) 013-\(String(format: "%04d", 3000 + index * 7))",
-                                    email: nil, primaryTherapistID: therapist, today: today)
-            let client = try await ClientRepository.add(new, practiceID: p, on: connection, logger: logger)
+            let course = visits(for: demo.course)
+            let profile = try await unit.registerClient(.init(
+                name: demo.name, dateOfBirth: try CalendarDate(parsing: demo.dob), painOnset: today.adding(days: -demo.onsetDaysAgo),
+                phone: "(555) 013-\(String(format: "%04d", 3000 + index * 7))", primaryTherapistID: therapist)).value
+            let client = profile.client
+            // Screened at intake, a week before the first visit.
             let answers = ScreeningAnswers(weightLossOrFever: false, bilateralNumbnessOrBowelBladder: false,
                                            cancerOrMajorTrauma: demo.redFlag, nightPain: demo.nightPain, legNumbness: false)
-            _ = try await ScreeningRepository.record(clientID: client.id, answers: answers, screenedBy: frontDesk,
-                                                     practiceID: p, on: connection, logger: logger)
+            _ = try await unit.recordScreening(.init(clientID: client.id, answers: answers, screenedBy: frontDesk,
+                                                     date: today.adding(days: -((course.first?.daysAgo ?? 0) + 7))))
             // Keiko's red flag was cleared by her physician; Hugo's is still waiting.
             if demo.redFlag && demo.course != .none {
                 // The incoming clearance letter records the clearance itself.
-                _ = try await ReferralLetters.add(
-                    try NewReferralLetter(clientID: client.id, providerID: physician, direction: .incoming, kind: .clearance,
-                                          date: today.adding(days: -30),
-                                          body: "History of cancer reviewed; in remission five years. Cleared for therapeutic massage.",
-                                          today: today),
-                    practice: practice, on: connection, logger: logger)
+                _ = try await unit.addLetter(.init(
+                    clientID: client.id, providerID: physician, direction: .incoming, kind: .clearance,
+                    date: today.adding(days: -((course.first?.daysAgo ?? 0) + 3)),
+                    body: "History of cancer reviewed; in remission five years. Cleared for therapeutic massage."))
+            }
+            // Most treated clients came with a prescription (Ana's is added below, with her letters).
+            if index != 0, let firstVisit = course.first {
+                _ = try await unit.addLetter(.init(
+                    clientID: client.id, providerID: index % 2 == 0 ? physician : internist, direction: .incoming,
+                    kind: .prescription, date: today.adding(days: -firstVisit.daysAgo - 5),
+                    diagnosisCode: ["M54.50", "M54.59", "M54.16"][index % 3], wording: "therapeutic massage for low-back pain",
+                    sessionsAuthorised: index % 4 == 0 ? 6 : 12, validUntil: today.adding(days: 60 - firstVisit.daysAgo)))
             }
             // One slot per client per day, unique within each therapist's list, so nothing overlaps.
             let hour = 9 + (index / therapists.count)
             var appointments: [Int64] = []
-            for (visit, (daysAgo, before, after)) in visits(for: demo.course).enumerated() {
-                let day = today.adding(days: -daysAgo)
-                let start = calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: hour))!
-                let techniques = [["swedish"], ["deep_tissue", "trigger_point"], ["myofascial_release"], ["swedish", "other"]][(index + visit) % 4]
-                let id = try await AppointmentRepository.recordCompleted(
-                    .init(clientID: client.id, therapistID: therapist, startsAt: start, minutes: [60, 45, 50, 30][(index + visit) % 4],
-                          techniques: techniques, painBefore: before, painAfter: after,
-                          soreness: visit == 0 && index % 5 == 0 ? "mild" : "none",
-                          cptCode: index % 3 == 0 ? "97140" : "97124", fee: [95, 110, 85][index % 3]),
-                    practiceID: p, on: connection, logger: logger)
+            for (visit, (daysAgo, before, after)) in course.enumerated() {
+                let minutes = [60, 45, 50, 30][(index + visit) % 4]
+                // Entered after the fact, through the front desk's booking rules; the over-scheduled
+                // client's third visit in a week needs the override a front desk would give.
+                let booked = try await unit.book(BookingRequest(
+                    clientID: client.id, therapistID: therapist,
+                    at: LocalDateTime(date: today.adding(days: -daysAgo), time: try TimeOfDay(hour: hour, minute: 0)),
+                    minutes: minutes, overrideReason: demo.course == .overScheduled ? "client asked for extra visits" : nil,
+                    past: true)).value
+                let id = booked.appointments[0].id
+                let techniques: [[Technique]] = [[.swedish], [.deepTissue, .triggerPoint], [.myofascialRelease], [.swedish, .other]]
+                _ = try await unit.complete(id, record: try SessionRecord(
+                    minutes: minutes, techniques: techniques[(index + visit) % 4], painBefore: before, painAfter: after,
+                    soreness: visit == 0 && index % 5 == 0 ? .mild : .none, cpt: index % 3 == 0 ? .manualTherapy : .massage,
+                    fee: [Decimal(95), Decimal(110), Decimal(85)][index % 3]))
                 appointments.append(id)
             }
             // Pressure feedback: mostly eased, and one entry above 5/10 that was only held (a flag).
             for (visit, appointment) in appointments.enumerated() where visit % 3 == 0 {
                 let flagged = [.noImprovement, .noImprovementLong].contains(demo.course) && visit == 3
-                _ = try await PressureFeedbackRepository.add(
-                    appointmentID: appointment, region: ["lumbar_left", "quadratus_lumborum", "glutes", "lumbar_right"][visit % 4],
-                    pressure: flagged ? 7 : 5, discomfort: flagged ? 7 : 4, action: flagged ? "held" : "eased",
-                    note: flagged ? "client asked to keep pressure" : nil, practiceID: p, on: connection, logger: logger)
+                let regions: [BodyRegion] = [.lumbarLeft, .quadratusLumborum, .glutes, .lumbarRight]
+                _ = try await unit.addFeedback(.init(
+                    appointmentID: appointment, region: regions[visit % 4], pressure: flagged ? 7 : 5, discomfort: flagged ? 7 : 4,
+                    action: flagged ? .held : .eased, note: flagged ? "client asked to keep pressure" : nil))
             }
             if let first = appointments.first {
-                _ = try await SessionNoteRepository.addSigned(
-                    appointmentID: first, subjective: "Low-back pain, worse after sitting.",
+                let note = try await unit.draftNote(appointmentID: first, soap: .init(
+                    subjective: "Low-back pain, worse after sitting.",
                     objective: "Hypertonic lumbar paraspinals and quadratus lumborum; lumbar flexion limited.",
                     assessment: "Mechanical low-back pain, responding to soft-tissue work.",
                     plan: "Continue 1–2 sessions weekly, 60 minutes; review pain trend after 4–6 sessions.",
-                    homeProgram: HomeProgram.evidenceDefault,
-                    signedBy: therapist, practiceID: p, on: connection, logger: logger)
+                    homeProgram: "default"))
+                _ = try await unit.signNote(note.id, signer: therapist)
+                if index == 0 {
+                    // A correction to a signed note is an addendum, never an edit.
+                    _ = try await unit.addAddendum(to: note.id, author: therapist, reason: "side recorded wrongly",
+                                                   text: "Objective: hypertonicity was greater on the left, not the right.")
+                }
             }
-            // Most treated clients came with a prescription (Ana's is added below, with her letters).
-            if index != 0, let firstVisit = visits(for: demo.course).first {
-                _ = try await ReferralLetters.add(
-                    try NewReferralLetter(clientID: client.id, providerID: index % 2 == 0 ? physician : internist, direction: .incoming,
-                                          kind: .prescription, date: today.adding(days: -firstVisit.daysAgo - 5),
-                                          diagnosisCode: ["M54.50", "M54.59", "M54.16"][index % 3],
-                                          wording: "therapeutic massage for low-back pain", sessionsAuthorised: index % 4 == 0 ? 6 : 12,
-                                          validUntil: today.adding(days: 60 - firstVisit.daysAgo), today: today),
-                    practice: practice, on: connection, logger: logger)
-            }
-            if index == 0, let first = appointments.first {
-                // A correction to a signed note is an addendum, never an edit.
-                let note = try await SessionNotes.list(.appointment(first), practice: practice, on: connection, logger: logger)[0]
-                _ = try await SessionNotes.addAddendum(
-                    to: note.id, author: therapist, reason: "side recorded wrongly",
-                    text: "Objective: hypertonicity was greater on the left, not the right.",
-                    practice: practice, on: connection, logger: logger)
-                _ = try await ReferralLetters.add(
-                    try NewReferralLetter(clientID: client.id, providerID: physician, direction: .incoming, kind: .prescription,
-                                          date: today.adding(days: -35), diagnosisCode: "M54.50",
-                                          wording: "therapeutic massage for low-back pain", sessionsAuthorised: 12,
-                                          validUntil: today.adding(days: 55), today: today),
-                    practice: practice, on: connection, logger: logger)
-                let coordination = try await ReferralLetters.add(
-                    try NewReferralLetter(clientID: client.id, providerID: physio, direction: .outgoing, kind: .coordination,
-                                          date: today.adding(days: -2),
-                                          body: "Pain down from 7/10 to 3/10 over 8 sessions of massage, twice weekly. Please continue the core strengthening program; I will keep sessions to 1–2 a week and share notes.",
-                                          today: today),
-                    practice: practice, on: connection, logger: logger)
-                _ = try await ReferralLetters.advance(coordination.letter.id, to: .sent, practice: practice, on: connection, logger: logger)
-                _ = try await ClinicalRecords.reportPain(clientID: client.id, score: 3, date: today.adding(days: -1), practice: practice,
-                                                         on: connection, logger: logger)
+            if index == 0 {
+                _ = try await unit.addLetter(.init(
+                    clientID: client.id, providerID: physician, direction: .incoming, kind: .prescription,
+                    date: today.adding(days: -35), diagnosisCode: "M54.50", wording: "therapeutic massage for low-back pain",
+                    sessionsAuthorised: 12, validUntil: today.adding(days: 55)))
+                let coordination = try await unit.addLetter(.init(
+                    clientID: client.id, providerID: physio, direction: .outgoing, kind: .coordination, date: today.adding(days: -2),
+                    body: "Pain down from 7/10 to 3/10 over 8 sessions of massage, twice weekly. Please continue the core strengthening program; I will keep sessions to 1–2 a week and share notes."))
+                _ = try await unit.advanceLetter(coordination.letter.id, to: .sent)
+                _ = try await unit.reportPain(clientID: client.id, score: 3, date: today.adding(days: -1))
             }
             if demo.course == .noImprovementLong {
                 // Drafted from the check's flag: no improvement after 9 sessions.
-                _ = try await ReferralLetters.add(
-                    try NewReferralLetter(clientID: client.id, providerID: spine, direction: .outgoing, kind: .referral,
-                                          date: today, today: today),
-                    practice: practice, on: connection, logger: logger)
+                _ = try await unit.addLetter(.init(clientID: client.id, providerID: spine, direction: .outgoing, kind: .referral,
+                                                   date: today))
             }
         }
         return therapists
@@ -245,16 +246,15 @@ public enum DemoPractice {
 
     /// Working hours for everyone, and the coming weeks booked as weekly series through the same
     /// booking rules the front desk uses (gate, overlaps, weekly limit).
-    static func bookAhead(_ practice: Practice, therapists: [Int64], on connection: PostgresConnection,
-                          logger: Logger) async throws {
+    static func bookAhead(_ unit: UnitOfWork, therapists: [Int64]) async throws {
         for (index, therapist) in therapists.enumerated() {
             var hours = try WorkingHours.parse("mon-fri 08:00-18:00")
             if index == 0 { hours += try WorkingHours.parse("sat 09:00-13:00") }
-            try await Scheduling.setWorkingHours(hours, therapistID: therapist, practice: practice, on: connection, logger: logger)
+            try await unit.setWorkingHours(hours, therapistID: therapist)
         }
-        let today = try await connection.todayInPractice(practice, logger: logger)
-        let nextMonday = IsoWeek(containing: today).adding(weeks: 1).monday
-        let ids = Dictionary(uniqueKeysWithValues: try await ClientRepository.list(practiceID: practice.id, on: connection, logger: logger)
+        let nextMonday = IsoWeek(containing: unit.now.today).adding(weeks: 1).monday
+        let ids = Dictionary(uniqueKeysWithValues: try await ClientRepository.list(practiceID: unit.practice.id, on: unit.connection,
+                                                                                   logger: unit.logger)
             .map { ($0.name, $0.id) })
         for (index, demo) in clients.enumerated() {
             let weekdays: Set<Int>
@@ -269,12 +269,12 @@ public enum DemoPractice {
                 therapistID: therapists[index % therapists.count],
                 at: LocalDateTime(date: nextMonday, time: try TimeOfDay(hour: hour, minute: 0)),
                 minutes: 60, weekly: (weekdays, .count(weekdays.count * 4)))
-            _ = try await Scheduling.book(request, practice: practice, on: connection, logger: logger)
+            _ = try await unit.book(request)
         }
     }
 
-    static func summary(of practice: Practice, created: Bool, on connection: PostgresConnection,
-                        logger: Logger) async throws -> Summary {
+    static func summary(of unit: UnitOfWork, created: Bool) async throws -> Summary {
+        let (practice, connection, logger) = (unit.practice, unit.connection, unit.logger)
         let p = practice.id
         let rows = try await connection.query("""
             SELECT
@@ -290,7 +290,7 @@ public enum DemoPractice {
               (SELECT count(*)::int FROM session_notes WHERE practice_id = \(p) AND signed_at IS NOT NULL),
               (SELECT count(*)::int FROM referral_letters WHERE practice_id = \(p)),
               (SELECT count(*)::int FROM appointment_series WHERE practice_id = \(p)),
-              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = 'booked' AND starts_at > now())
+              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = 'booked' AND starts_at > \(unit.now.instant))
             """, logger: logger)
         var summary = Summary(practiceID: p, practiceName: practice.name, created: created, staff: 0, therapists: 0,
                               providers: 0, clients: 0, acute: 0, subAcute: 0, chronic: 0, redFlags: 0, redFlagsCleared: 0,
@@ -311,7 +311,7 @@ public enum DemoPractice {
             summary.signedNotes = notes
             summary.referralLetters = letters
         }
-        let today = try await connection.todayInPractice(practice, logger: logger)
+        let today = unit.now.today
         summary.nextWeek = IsoWeek(containing: today).adding(weeks: 1).description
         for client in try await ClientRepository.list(practiceID: p, on: connection, logger: logger) {
             switch PainDuration.classify(onset: client.painOnset, asOf: today, policy: practice.policy) {
@@ -321,5 +321,36 @@ public enum DemoPractice {
             }
         }
         return summary
+    }
+}
+
+extension PracticeService {
+    /// What `practice demo` shows after seeding: the check's flags by rule, next week's visits,
+    /// and Ana's coordination summary for her physical therapist (the sample letter).
+    public struct DemoPreview: Sendable {
+        public var flagged: [(rule: EvidenceRule, clients: [String])]
+        public var week: IsoWeek
+        public var visits: [AppointmentView]
+        public var summary: CoordinationSummary
+    }
+
+    public func demoPreview() async throws -> DemoPreview {
+        try await read { unit in
+            let reports = try await unit.check(clientID: nil, asOf: nil).clients
+            let flagged = EvidenceRule.allCases.compactMap { rule -> (rule: EvidenceRule, clients: [String])? in
+                let names = reports.filter { $0.flags.contains { $0.rule == rule } }.map(\.metrics.clientName)
+                return names.isEmpty ? nil : (rule, names)
+            }
+            let week = IsoWeek(containing: unit.today).adding(weeks: 1)
+            let visits = try await Scheduling.list(.init(from: week.monday, to: week.monday.adding(days: 6), includeCancelled: false),
+                                                   practice: unit.practice, on: unit.connection, logger: unit.logger)
+            guard let ana = try await ClientRepository.list(practiceID: unit.practice.id, search: "Ana Ruiz", on: unit.connection,
+                                                            logger: unit.logger).first,
+                  let physio = try await ProviderRepository.list(practiceID: unit.practice.id, on: unit.connection, logger: unit.logger)
+                    .first(where: { $0.kind == .physicalTherapist })
+            else { throw PracticeError.notFound(entity: "demo client", id: "Ana Ruiz") }
+            let summary = try await unit.coordinationSummary(clientID: ana.id, to: physio.id)
+            return DemoPreview(flagged: flagged, week: week, visits: visits, summary: summary)
+        }
     }
 }

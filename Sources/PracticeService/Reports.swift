@@ -1,0 +1,84 @@
+import Foundation
+import PracticeCore
+import PracticeReports
+import PracticeStore
+
+/// The frequency check and the reports built from the store.
+extension PracticeService {
+    public struct CheckResult: Sendable, Encodable {
+        public var asOf: CalendarDate
+        public var clients: [FrequencyReport]
+        public var flaggedClients: Int
+    }
+
+    /// The check for every client under care (or one) as of a day: today by default, or a past
+    /// day, seeing only what had been recorded by the end of it.
+    public func check(clientID: Int64? = nil, asOf: CalendarDate? = nil) async throws -> CheckResult {
+        try await read { try await $0.check(clientID: clientID, asOf: asOf) }
+    }
+
+    public enum TableFormat: String, Sendable, CaseIterable { case csv, md }
+
+    public func frequencyReport(format: TableFormat) async throws -> String {
+        try await read { unit in
+            let result = try await unit.check(clientID: nil, asOf: nil)
+            return format == .csv ? FrequencyReportRenderer.csv(result.clients)
+                : FrequencyReportRenderer.markdown(result.clients, practice: unit.practice.name, asOf: result.asOf)
+        }
+    }
+
+    public func outcomes() async throws -> (report: OutcomesReport, practice: String) {
+        try await read { (try await OutcomesReport.load(practice: $0.practice, now: $0.now, on: $0.connection, logger: $0.logger), $0.practice.name) }
+    }
+
+    public func superbill(clientID: Int64, from: CalendarDate, to: CalendarDate) async throws -> Superbill {
+        try await read { try await Superbill.load(clientID: clientID, from: from, to: to, practice: $0.practice, on: $0.connection, logger: $0.logger) }
+    }
+
+    public func coordinationSummary(clientID: Int64, to providerID: Int64) async throws -> CoordinationSummary {
+        try await read { try await $0.coordinationSummary(clientID: clientID, to: providerID) }
+    }
+
+    public struct BatchSummaries: Sendable {
+        public var summaries: [CoordinationSummary]
+        /// Clients left out, by id, with the reason (no names: this goes to logs and terminals).
+        public var skipped: [(clientID: Int64, reason: String)]
+    }
+
+    /// One summary per client under care: to `providerID`, or to each client's latest prescriber.
+    public func batchSummaries(to providerID: Int64?) async throws -> BatchSummaries {
+        try await read { unit in
+            let clients = try await ClientRepository.list(practiceID: unit.practice.id, includeDischarged: false,
+                                                          on: unit.connection, logger: unit.logger)
+            var result = BatchSummaries(summaries: [], skipped: [])
+            for client in clients {
+                let referrer = try await ReferralLetters.list(clientID: client.id, practice: unit.practice, on: unit.connection,
+                                                              logger: unit.logger)
+                    .last { $0.kind == .prescription }?.providerID
+                guard let provider = providerID ?? referrer else {
+                    result.skipped.append((client.id, "no prescription on file, so no referrer"))
+                    continue
+                }
+                result.summaries.append(try await unit.coordinationSummary(clientID: client.id, to: provider))
+            }
+            return result
+        }
+    }
+}
+
+extension UnitOfWork {
+    public func check(clientID: Int64?, asOf: CalendarDate?) async throws -> PracticeService.CheckResult {
+        if let clientID { _ = try await ClientRepository.get(clientID, practiceID: practice.id, on: connection, logger: logger) }
+        let day = asOf ?? today
+        guard day <= today else { throw PracticeError.invalid(field: "--as-of", reason: "\(day) is in the future; the check looks back, not ahead") }
+        let cutoff = min(PracticeNow.endOfDay(day, timeZone: practice.timeZone), now.instant)
+        let reports = try await FrequencyCheckQuery.run(practice: practice, clientID: clientID, asOf: day, cutoff: cutoff,
+                                                        on: connection, logger: logger)
+        return .init(asOf: day, clients: reports, flaggedClients: reports.filter { !$0.flags.isEmpty }.count)
+    }
+
+    public func coordinationSummary(clientID: Int64, to providerID: Int64) async throws -> CoordinationSummary {
+        try await CoordinationSummary.load(clientID: clientID, to: providerID, practice: practice, now: now, on: connection,
+                                           logger: logger)
+    }
+}
