@@ -27,6 +27,12 @@ public struct PracticeNow: Sendable, Equatable {
         LocalTime.resolve(date: date.adding(days: 1), hour: 0, minute: 0, timeZone: timeZone).instant
     }
 
+    /// The last moment of the local day `date` (a millisecond before the next begins): the
+    /// inclusive cutoff of "everything recorded by the end of `date`".
+    public static func lastMoment(of date: CalendarDate, timeZone: String) -> Date {
+        endOfDay(date, timeZone: timeZone).addingTimeInterval(-0.001)
+    }
+
     /// The first instant of the local day `date`.
     public static func startOfDay(_ date: CalendarDate, timeZone: String) -> Date {
         LocalTime.resolve(date: date, hour: 0, minute: 0, timeZone: timeZone).instant

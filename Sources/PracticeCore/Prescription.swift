@@ -1,3 +1,5 @@
+import Foundation
+
 /// An incoming prescription's limits, and what a booking or completion does to them.
 public struct PrescriptionLimits: Sendable, Codable, Equatable {
     public var letterID: Int64
@@ -30,14 +32,15 @@ public struct PrescriptionLimits: Sendable, Codable, Equatable {
 
 /// ICD-10-CM codes as prescriptions carry them, e.g. M54.50.
 public enum ICD10 {
+    /// The one definition: `referral_letters.diagnosis_code`'s CHECK uses the same expression, and
+    /// a test reads it back from the catalog and compares.
+    public static let pattern = "^[A-TV-Z][0-9][0-9AB](\\.[0-9A-Z]{1,4})?$"
+
     public static func validate(_ raw: String) throws(PracticeError) -> String {
         let code = raw.uppercased().filter { !$0.isWhitespace }
-        let pattern = code.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(pattern.count), pattern[0].count == 3,
-              let first = pattern[0].first, first.isLetter, first != "U",
-              pattern[0].dropFirst().first?.isNumber == true,
-              pattern.count == 1 || (1...4).contains(pattern[1].count) && pattern[1].allSatisfy({ $0.isLetter || $0.isNumber })
-        else { throw .invalid(field: "--diagnosis", reason: "'\(raw)' is not an ICD-10 code such as M54.50") }
+        guard code.range(of: pattern, options: .regularExpression) != nil else {
+            throw .invalid(field: "--diagnosis", reason: "'\(raw)' is not an ICD-10 code such as M54.50")
+        }
         return code
     }
 }

@@ -71,7 +71,7 @@ extension UnitOfWork {
         if let clientID { _ = try await ClientRepository.get(clientID, practiceID: practice.id, on: connection, logger: logger) }
         let day = asOf ?? today
         guard day <= today else { throw PracticeError.invalid(field: "--as-of", reason: "\(day) is in the future; the check looks back, not ahead") }
-        let cutoff = min(PracticeNow.endOfDay(day, timeZone: practice.timeZone), now.instant)
+        let cutoff = min(PracticeNow.lastMoment(of: day, timeZone: practice.timeZone), now.instant)
         let reports = try await FrequencyCheckQuery.run(practice: practice, clientID: clientID, asOf: day, cutoff: cutoff,
                                                         on: connection, logger: logger)
         return .init(asOf: day, clients: reports, flaggedClients: reports.filter { !$0.flags.isEmpty }.count)

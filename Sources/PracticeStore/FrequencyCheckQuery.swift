@@ -10,7 +10,7 @@ public enum FrequencyCheckQuery {
     /// How many ISO weeks the check looks back over, the current one included.
     public static let weeksShown = 4
 
-    /// The check as of `asOf`, seeing only what had been recorded before `cutoff` (the end of
+    /// The check as of `asOf`, seeing only what had been recorded by `cutoff` (the last moment of
     /// `asOf` in the practice's zone, or now if that is earlier). Every row carries when it was
     /// recorded, and appointments are taken as they stood at the cutoff (status by the stamps of
     /// each change, times by the moves after it), so the check on a past date says what it
@@ -33,28 +33,28 @@ public enum FrequencyCheckQuery {
             cl AS (
                 -- Clients registered by the cutoff and not discharged as of the day.
                 SELECT c.id, c.name, c.pain_onset FROM clients c CROSS JOIN p
-                WHERE c.practice_id = \(practice.id) AND c.created_at < p.cut
+                WHERE c.practice_id = \(practice.id) AND c.created_at <= p.cut
                   AND (\(clientID)::bigint IS NULL OR c.id = \(clientID))
                   AND NOT EXISTS (
                       SELECT 1 FROM client_discharges d
                       WHERE d.practice_id = c.practice_id AND d.client_id = c.id
-                        AND d.discharged_on <= p.as_of AND d.recorded_at < p.cut
-                        AND NOT (d.readmitted_on IS NOT NULL AND d.readmitted_on <= p.as_of AND d.readmitted_at < p.cut))
+                        AND d.discharged_on <= p.as_of AND d.recorded_at <= p.cut
+                        AND NOT (d.readmitted_on IS NOT NULL AND d.readmitted_on <= p.as_of AND d.readmitted_at <= p.cut))
             ),
             appt AS (
                 -- Each appointment as it stood at the cutoff.
                 SELECT a.id, a.client_id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
-                       CASE WHEN a.cancelled_at < p.cut THEN \(cancelled)
-                            WHEN a.completion_recorded_at < p.cut THEN \(completed)
-                            WHEN a.no_show_at < p.cut THEN \(noShow)
-                            WHEN a.checked_in_at < p.cut THEN \(checkedIn)
+                       CASE WHEN a.cancelled_at <= p.cut THEN \(cancelled)
+                            WHEN a.completion_recorded_at <= p.cut THEN \(completed)
+                            WHEN a.no_show_at <= p.cut THEN \(noShow)
+                            WHEN a.checked_in_at <= p.cut THEN \(checkedIn)
                             ELSE \(booked) END AS status
                 FROM appointments a JOIN cl ON cl.id = a.client_id CROSS JOIN p
                 LEFT JOIN LATERAL (
                     SELECT m.old_starts_at FROM appointment_moves m
-                    WHERE m.practice_id = a.practice_id AND m.appointment_id = a.id AND m.moved_at >= p.cut
+                    WHERE m.practice_id = a.practice_id AND m.appointment_id = a.id AND m.moved_at > p.cut
                     ORDER BY m.moved_at, m.id LIMIT 1) mv ON true
-                WHERE a.practice_id = \(practice.id) AND a.created_at < p.cut
+                WHERE a.practice_id = \(practice.id) AND a.created_at <= p.cut
             ),
             done AS (
                 SELECT a.client_id, a.id, a.starts_at, (a.starts_at AT TIME ZONE p.tz)::date AS day
@@ -88,12 +88,12 @@ public enum FrequencyCheckQuery {
                 SELECT r.client_id, r.score, r.reported_at, (r.reported_at AT TIME ZONE p.tz)::date AS day
                 FROM pain_reports r JOIN cl ON cl.id = r.client_id CROSS JOIN p
                 WHERE r.practice_id = \(practice.id) AND r.source IN ('before_session', 'self_reported')
-                  AND r.reported_at < p.cut AND r.created_at < p.cut
+                  AND r.reported_at <= p.cut AND r.created_at <= p.cut
             ),
             baseline AS (
                 SELECT cs.client_id, r.score FROM course_stats cs CROSS JOIN p
                 JOIN pain_reports r ON r.practice_id = \(practice.id) AND r.appointment_id = cs.first_appointment
-                     AND r.source = 'before_session' AND r.created_at < p.cut
+                     AND r.source = 'before_session' AND r.created_at <= p.cut
             ),
             latest AS (
                 SELECT DISTINCT ON (t.client_id) t.client_id, t.score
@@ -142,7 +142,7 @@ public enum FrequencyCheckQuery {
                 JOIN done a ON a.id = f.appointment_id
                 JOIN course_stats cs ON cs.client_id = a.client_id CROSS JOIN p
                 WHERE f.practice_id = \(practice.id) AND f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased'
-                  AND f.created_at < p.cut AND a.day BETWEEN cs.start_day AND p.as_of
+                  AND f.created_at <= p.cut AND a.day BETWEEN cs.start_day AND p.as_of
                 GROUP BY a.client_id
             ),
             scr AS (
@@ -151,9 +151,9 @@ public enum FrequencyCheckQuery {
                        coalesce(s.night_pain, false) OR coalesce(s.leg_numbness, false) AS sharp,
                        EXISTS (SELECT 1 FROM clearances k
                                WHERE k.practice_id = \(practice.id) AND k.screening_id = s.id
-                                 AND k.created_at < p.cut AND k.cleared_on <= p.as_of) AS cleared
+                                 AND k.created_at <= p.cut AND k.cleared_on <= p.as_of) AS cleared
                 FROM screenings s JOIN cl ON cl.id = s.client_id CROSS JOIN p
-                WHERE s.practice_id = \(practice.id) AND s.screened_at < p.cut AND s.recorded_at < p.cut
+                WHERE s.practice_id = \(practice.id) AND s.screened_at <= p.cut AND s.recorded_at <= p.cut
                 ORDER BY s.client_id, s.screened_at DESC, s.id DESC
             )
             SELECT cl.id, cl.name, cl.pain_onset::text, w.counts, cs.start_day::text, cs.last_day::text,

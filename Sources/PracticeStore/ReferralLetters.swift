@@ -81,7 +81,7 @@ public enum ReferralLetters {
     static func draftReferral(client: Client, provider: Provider, rule: EvidenceRule?, date: CalendarDate, practice: Practice,
                               now: PracticeNow, on connection: PostgresConnection,
                               logger: Logger) async throws -> (text: String, rule: EvidenceRule?) {
-        let cutoff = min(PracticeNow.endOfDay(date, timeZone: practice.timeZone), now.instant)
+        let cutoff = min(PracticeNow.lastMoment(of: date, timeZone: practice.timeZone), now.instant)
         let report = try await FrequencyCheckQuery.run(practice: practice, clientID: client.id, asOf: date, cutoff: cutoff,
                                                        on: connection, logger: logger).first
         let preferred: [EvidenceRule] = [.noImprovement, .monthlyTarget, .redFlags, .acutePain, .courseCap]

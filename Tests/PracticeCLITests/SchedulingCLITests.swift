@@ -37,6 +37,43 @@ struct SchedulingCLITests {
         try await PracticeDatabase.withDatabase(url: url, logger: TestDatabase.logger) { try await TestDatabase.rowCounts($0) }
     }
 
+    @Test func dischargeAndReadmitFromTheCommandLine() async throws {
+        let s = try await setup()
+        let booked = try s.cli.run("appointment", "book", String(s.ana), "--therapist", String(s.therapist),
+                                   "--at", "\(s.monday.adding(days: 1)) 10:00", "--json").object()
+        let visit = ((booked["appointments"] as! [[String: Any]])[0]["id"] as! Int)
+        let before = try await counts(s.url)
+        // Refusals: one line naming the reason, exit 1, nothing written.
+        for (arguments, expected) in [
+            (["client", "discharge", String(s.ana)], "--cancel-bookings"),
+            (["client", "discharge", String(s.ana), "--date", "2999-01-01"], "--date"),
+            (["client", "discharge", String(s.ana), "--reason", " ", "--cancel-bookings"], "--reason"),
+            (["client", "readmit", String(s.ana)], "not discharged"),
+            (["client", "discharge", "999999", "--cancel-bookings"], "client 999999 not found"),
+        ] {
+            let refused = try s.cli.run(arguments)
+            #expect(refused.status == 1 && refused.stderr.contains(expected), "\(arguments): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(arguments)")
+        }
+        #expect(try await counts(s.url) == before)
+        let discharged = try s.cli.run("client", "discharge", String(s.ana), "--reason", "goals met", "--cancel-bookings")
+        #expect(discharged.status == 0 && discharged.stdout.contains("cancelled 1 booking(s): \(visit)"))
+        #expect(!(try s.cli.run("client", "list").stdout.contains("Ana Ruiz")))
+        #expect(try s.cli.run("client", "list", "--all").stdout.contains("discharged"))
+        let check = try s.cli.run("check", "--json").object()
+        #expect(!((check["clients"] as! [[String: Any]]).contains { ($0["metrics"] as! [String: Any])["client_id"] as? Int == s.ana }))
+        let refused = try s.cli.run("appointment", "book", String(s.ana), "--therapist", String(s.therapist),
+                                    "--at", "\(s.monday.adding(days: 2)) 10:00")
+        #expect(refused.status == 1 && refused.stderr.contains("practice client readmit \(s.ana)"))
+        #expect(try s.cli.run("client", "readmit", String(s.ana)).status == 0)
+        #expect(try s.cli.run("appointment", "book", String(s.ana), "--therapist", String(s.therapist),
+                              "--at", "\(s.monday.adding(days: 2)) 10:00").status == 0)
+        // The check as of a past day, and one in the future refused.
+        #expect(try s.cli.run("check", "--as-of", "2026-01-10").status != 1)
+        let ahead = try s.cli.run("check", "--as-of", "2999-01-01")
+        #expect(ahead.status == 1 && ahead.stderr.contains("--as-of"))
+    }
+
     /// The front desk's month: a twice-weekly series, a move, a cancellation, the week, the check.
     @Test func aMonthOfTwiceWeeklyVisits() async throws {
         let s = try await setup()

@@ -86,9 +86,9 @@ struct ScreeningTests {
     @Test func acuteWarningIsStrongerWithNightPainOrLegNumbness() throws {
         #expect(acutePainWarning(duration: .chronic, answers: nil) == nil)
         let plain = try #require(acutePainWarning(duration: .acute, answers: nil))
-        #expect(plain.contains("medical evaluation first"))
+        #expect(plain.code == .acutePain && plain.rule == .acutePain && plain.message.contains("medical evaluation first"))
         let sharp = try #require(acutePainWarning(duration: .acute, answers: screening(1, flag: false, night: true).answers))
-        #expect(sharp.contains("night pain") && sharp.contains("before massage"))
+        #expect(sharp.code == .acutePainSharp && sharp.message.contains("night pain") && sharp.message.contains("before massage"))
     }
 }
 

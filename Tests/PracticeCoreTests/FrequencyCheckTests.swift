@@ -8,15 +8,17 @@ struct FrequencyCheckTests {
     /// A client three weeks into a course, with weekly counts `weeks` (oldest first, current last).
     func metrics(weeks: [Int] = [2, 2, 2, 1], sessions: Int = 7, courseStartDaysAgo: Int = 20, longestGap: Int? = 4,
                  lastVisitDaysAgo: Int = 2, baseline: Int? = 7, latest: Int? = 4, best: Int? = 4, future: Bool = true,
-                 screening: String = "clear", onsetDaysAgo: Int = 400, sharp: Bool = false) -> FrequencyMetrics {
+                 nextInDays: Int? = 3, unrecorded: [Int64] = [],
+                 screening: ScreeningStatus = .clear, onsetDaysAgo: Int = 400, sharp: Bool = false) -> FrequencyMetrics {
         let current = IsoWeek(containing: Self.asOf)
         return FrequencyMetrics(
             clientID: 1, clientName: "Ana Ruiz", asOf: Self.asOf, painOnset: Self.asOf.adding(days: -onsetDaysAgo),
             weeks: weeks.enumerated().map { .init(week: current.adding(weeks: $0.offset - (weeks.count - 1)), visits: $0.element) },
             courseStart: Self.asOf.adding(days: -courseStartDaysAgo), lastVisit: Self.asOf.adding(days: -lastVisitDaysAgo),
             sessionsInCourse: sessions, longestGapDays: longestGap, baselinePain: baseline, latestPain: latest,
-            bestPainInFirstMonth: best, hasFutureBooking: future, screening: screening,
-            redFlags: screening == "needs-clearance" ? ["history of cancer or recent major trauma"] : [],
+            bestPainInFirstMonth: best, hasFutureBooking: future,
+            nextVisit: future ? nextInDays.map { Self.asOf.adding(days: $0) } : nil, unrecordedVisits: unrecorded, screening: screening,
+            redFlags: screening == .needsClearance ? ["history of cancer or recent major trauma"] : [],
             nightPainOrLegNumbness: sharp)
     }
 
@@ -50,7 +52,32 @@ struct FrequencyCheckTests {
         #expect(rules(metrics(longestGap: gap)).contains(.sporadic) == flagged)
         // The open gap since the last visit counts only when nothing is booked.
         #expect(rules(metrics(longestGap: 3, lastVisitDaysAgo: gap, future: false)).contains(.sporadic) == flagged)
-        #expect(!rules(metrics(longestGap: 3, lastVisitDaysAgo: gap, future: true)).contains(.sporadic))
+        // A gap runs until the next visit: booked the day after, it is already as long as it will be.
+        #expect(rules(metrics(longestGap: 3, lastVisitDaysAgo: gap - 1, nextInDays: 1)).contains(.sporadic) == flagged)
+    }
+
+    @Test("a booking 21 days after the last session is sporadic today, not after the fact")
+    func gapToTheNextBooking() throws {
+        let flags = FrequencyCheck.flags(for: metrics(longestGap: 3, lastVisitDaysAgo: 20, nextInDays: 1), policy: .cochrane2015)
+        let sporadic = try #require(flags.first { $0.rule == .sporadic })
+        #expect(sporadic.message.contains("21 days after the last session"))
+        // Booked soon enough, the same last session is no gap at all.
+        #expect(!rules(metrics(longestGap: 3, lastVisitDaysAgo: 10, nextInDays: 4)).contains(.sporadic))
+    }
+
+    @Test("past visits still booked or checked in raise unrecorded-visit", arguments: [[], [41], [41, 42]] as [[Int64]])
+    func unrecordedVisit(ids: [Int64]) {
+        let flags = FrequencyCheck.flags(for: metrics(unrecorded: ids), policy: .cochrane2015)
+        #expect(flags.contains { $0.rule == .unrecordedVisit } == !ids.isEmpty)
+        if let id = ids.first { #expect(flags.first { $0.rule == .unrecordedVisit }?.message.contains("appointment \(id)") == true) }
+    }
+
+    @Test("a baseline of 0/10 has no room to improve", arguments: [0, 1])
+    func baselineZero(baseline: Int) {
+        let m = metrics(sessions: 8, courseStartDaysAgo: 40, baseline: baseline, latest: baseline, best: baseline)
+        let found = rules(m)
+        #expect(found.contains(.noImprovement) == (baseline > 0))
+        #expect(found.contains(.monthlyTarget) == (baseline > 0))
     }
 
     @Test("course cap from 10 sessions", arguments: [(9, false), (10, true), (14, true)])
@@ -75,8 +102,8 @@ struct FrequencyCheckTests {
     }
 
     @Test func redFlagAndAcute() {
-        #expect(rules(metrics(screening: "needs-clearance")).contains(.redFlags))
-        #expect(!rules(metrics(screening: "cleared")).contains(.redFlags))
+        #expect(rules(metrics(screening: .needsClearance)).contains(.redFlags))
+        #expect(!rules(metrics(screening: .cleared)).contains(.redFlags))
         #expect(rules(metrics(onsetDaysAgo: 41)).contains(.acutePain))
         #expect(!rules(metrics(onsetDaysAgo: 42)).contains(.acutePain))
         let sharp = FrequencyCheck.flags(for: metrics(onsetDaysAgo: 10, sharp: true), policy: .cochrane2015)

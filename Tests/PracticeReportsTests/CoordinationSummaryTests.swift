@@ -1,6 +1,7 @@
 import Foundation
 import PracticeCore
 import PracticeReports
+import PracticeService
 import PracticeStore
 import PracticeTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import PracticeCore
+import PracticeService
 import PracticeStore
 import PracticeTestSupport
 import Testing
@@ -166,8 +167,8 @@ struct FrequencyCheckStoreTests {
             _ = try await DemoPractice.seed(database)
             let reports = try await database.read { c in
                 let practice = try await Practices.resolve(nil, on: c, logger: logger)
-                let today = try await c.todayInPractice(practice, logger: logger)
-                return try await FrequencyCheckQuery.run(practice: practice, asOf: today, on: c, logger: logger)
+                let now = try await c.practiceNow(practice, logger: logger)
+                return try await FrequencyCheckQuery.run(practice: practice, asOf: now.today, cutoff: now.instant, on: c, logger: logger)
             }
             #expect(reports.count == 22)
             func flagged(_ rule: EvidenceRule) -> Set<String> {
@@ -196,8 +197,8 @@ struct FrequencyCheckStoreTests {
             let reports = try await database.read { c in
                 _ = try await c.query("UPDATE practices SET max_visits_per_week = 4, course_cap_sessions = 12", logger: logger)
                 let practice = try await Practices.resolve(nil, on: c, logger: logger)
-                let today = try await c.todayInPractice(practice, logger: logger)
-                return try await FrequencyCheckQuery.run(practice: practice, asOf: today, on: c, logger: logger)
+                let now = try await c.practiceNow(practice, logger: logger)
+                return try await FrequencyCheckQuery.run(practice: practice, asOf: now.today, cutoff: now.instant, on: c, logger: logger)
             }
             #expect(!reports.contains { $0.flags.contains { $0.rule == .overScheduled || $0.rule == .courseCap } })
         }

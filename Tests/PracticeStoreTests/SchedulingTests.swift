@@ -104,7 +104,7 @@ struct SchedulingTests {
             _ = try await f.book(database, client: ana.id, at: at(monday.adding(days: 7), 9))
             let third = try await f.book(database, client: ana.id, at: at(monday.adding(days: 4), 9), override: "flare-up, physician asked")
             #expect(third.appointments[0].overrideReason == "flare-up, physician asked")
-            #expect(third.warnings.contains { $0.contains("override") })
+            #expect(third.warnings.contains { $0.code == .weeklyOverride })
             // A cancelled visit frees its place in the week: with the override's gone, two remain, still full…
             _ = try await database.transaction { try await Scheduling.cancel(third.appointments[0].id, following: false, practice: f.practice, on: $0, logger: logger) }
             await #expect(throws: PracticeError.self) {
@@ -158,8 +158,8 @@ struct SchedulingTests {
                 return client
             }
             let result = try await f.book(database, client: client.id, at: at(futureMonday(), 9), minutes: 20)
-            #expect(result.warnings.contains { $0.contains("leg numbness") && $0.contains("acute-pain") })
-            #expect(result.warnings.contains { $0.contains("session-length") })
+            #expect(result.warnings.contains { $0.code == .acutePainSharp && $0.rule == .acutePain && $0.message.contains("leg numbness") })
+            #expect(result.warnings.contains { $0.rule == .sessionLength })
         }
     }
 

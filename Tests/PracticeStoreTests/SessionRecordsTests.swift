@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import PracticeCore
+import PracticeService
 import PracticeStore
 import PracticeTestSupport
 import Testing
@@ -37,7 +38,7 @@ struct SessionRecordsTests {
                                                    practice: p, on: $0, logger: logger)
             }
             #expect(completion.units == 2 && completion.appointment.status == .completed)
-            #expect(completion.warnings.contains { $0.contains("24 hours") })
+            #expect(completion.warnings.contains { $0.code == .soreness })
             let pains = try await database.read { c in
                 try await c.query("SELECT source, score::int FROM pain_reports WHERE appointment_id = \(visit.id) ORDER BY source",
                                   logger: logger).decode((String, Int).self).reduce(into: [String]()) { $0.append("\($1.0)=\($1.1)") }
@@ -162,13 +163,13 @@ struct SessionRecordsTests {
             }
             #expect(prescription.letter.diagnosisCode == "M54.50" && prescription.letter.status == .received)
             let second = try await f.book(database, client: client.id, at: at(futureMonday(3), 9))
-            #expect(second.warnings.contains { $0.contains("beyond the 1 authorised") })
-            #expect(second.warnings.contains { $0.contains("expired") })
+            #expect(second.warnings.contains { $0.code == .prescriptionSessions && $0.message.contains("beyond the 1 authorised") })
+            #expect(second.warnings.contains { $0.code == .prescriptionExpired })
             let completed = try await database.transaction {
                 try await ClinicalRecords.complete(visit.id, record: SessionRecord(minutes: 50, techniques: [.swedish], painBefore: 6, painAfter: 5),
                                                    practice: p, on: $0, logger: logger)
             }
-            #expect(!completed.warnings.contains { $0.contains("authorised") })  // the first completed session is covered
+            #expect(!completed.warnings.contains { $0.code == .prescriptionSessions })  // the first completed session is covered
 
             // A coordination note: draft → sent → acknowledged.
             let note = try await database.transaction {
@@ -240,8 +241,9 @@ struct SessionRecordsTests {
             }
             #expect(report.source == "self_reported")
             let metrics = try await database.read { c in
-                try await FrequencyCheckQuery.run(practice: p, clientID: client.id, asOf: try await c.todayInPractice(p, logger: logger),
-                                                  on: c, logger: logger)[0].metrics
+                let now = try await c.practiceNow(p, logger: logger)
+                return try await FrequencyCheckQuery.run(practice: p, clientID: client.id, asOf: now.today, cutoff: now.instant,
+                                                         on: c, logger: logger)[0].metrics
             }
             #expect(metrics.baselinePain == 8 && metrics.latestPain == 3)
             await #expect(throws: PracticeError.self) {

@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import PracticeCore
+import PracticeService
 import PracticeStore
 import PracticeTestSupport
 import Testing
@@ -135,7 +136,7 @@ struct StoreTests {
             let p = f.practice
             let client = try await database.transaction { try await ClientRepository.add(try newClient("Hugo Schmidt"), practiceID: p.id, on: $0, logger: logger) }
             var profile = try await database.read { try await ClientProfile.load(clientID: client.id, practice: p, on: $0, logger: logger) }
-            #expect(profile.screeningState == "not-screened" && !profile.mayBook)
+            #expect(profile.screeningState == .notScreened && !profile.mayBook)
 
             // Clearing without a red flag is refused.
             await #expect(throws: PracticeError.self) {
@@ -147,7 +148,7 @@ struct StoreTests {
             _ = try await database.transaction { try await ScreeningRepository.record(clientID: client.id, answers: answers, screenedBy: f.frontDesk.id,
                                                                                       practiceID: p.id, on: $0, logger: logger) }
             profile = try await database.read { try await ClientProfile.load(clientID: client.id, practice: p, on: $0, logger: logger) }
-            #expect(profile.screeningState == "needs-clearance" && !profile.mayBook)
+            #expect(profile.screeningState == .needsClearance && !profile.mayBook)
 
             // A physical therapist cannot clear red flags; the database's own key says so too.
             await #expect(throws: PracticeError.self) {
@@ -160,7 +161,7 @@ struct StoreTests {
                                                     note: "ruled out infection", practiceID: p.id, on: $0, logger: logger)
             }
             profile = try await database.read { try await ClientProfile.load(clientID: client.id, practice: p, on: $0, logger: logger) }
-            #expect(profile.screeningState == "cleared" && profile.mayBook)
+            #expect(profile.screeningState == .cleared && profile.mayBook)
             #expect(profile.clearance == clearance)
         }
     }
@@ -184,8 +185,9 @@ struct StoreTests {
             let insert: @Sendable (Int64, String) async throws -> Void = { clientID, status in
                 try await database.transaction { c in
                     _ = try await c.query("""
-                        INSERT INTO appointments (practice_id, client_id, therapist_id, starts_at, ends_at, status)
-                        VALUES (\(p), \(clientID), \(f.therapist.id), '2026-12-01 15:00Z', '2026-12-01 16:00Z', \(status))
+                        INSERT INTO appointments (practice_id, client_id, therapist_id, starts_at, ends_at, status, cancelled_at)
+                        VALUES (\(p), \(clientID), \(f.therapist.id), '2026-12-01 15:00Z', '2026-12-01 16:00Z', \(status),
+                                CASE WHEN \(status) = 'cancelled' THEN now() END)
                         """, logger: logger)
                 }
             }
@@ -204,12 +206,20 @@ struct StoreTests {
             let p = f.practice.id
             let client = try await database.transaction { try await ClientRepository.add(try newClient("Ana Ruiz"), practiceID: p, on: $0, logger: logger) }
             let (note, addendum) = try await database.transaction { c in
-                let appointment = try await AppointmentRepository.recordCompleted(
-                    .init(clientID: client.id, therapistID: f.therapist.id, startsAt: .now.addingTimeInterval(-86_400), minutes: 60,
-                          techniques: ["swedish"], painBefore: 6, painAfter: 4), practiceID: p, on: c, logger: logger)
-                let note = try await SessionNoteRepository.addSigned(appointmentID: appointment, subjective: "s", objective: "o",
-                                                                     assessment: "a", plan: "p", signedBy: f.therapist.id,
-                                                                     practiceID: p, on: c, logger: logger)
+                _ = try await ScreeningRepository.record(clientID: client.id, answers: ScreeningAnswers(
+                    weightLossOrFever: false, bilateralNumbnessOrBowelBladder: false, cancerOrMajorTrauma: false),
+                    screenedBy: nil, practiceID: p, on: c, logger: logger)
+                let yesterday = try await c.practiceNow(f.practice, logger: logger).today.adding(days: -1)
+                let booked = try await Scheduling.book(BookingRequest(
+                    clientID: client.id, therapistID: f.therapist.id,
+                    at: LocalDateTime(date: yesterday, time: try TimeOfDay(hour: 10, minute: 0)), minutes: 60, past: true),
+                    practice: f.practice, on: c, logger: logger)
+                let appointment = booked.appointments[0].id
+                _ = try await ClinicalRecords.complete(appointment, record: SessionRecord(
+                    minutes: 60, techniques: [.swedish], painBefore: 6, painAfter: 4), practice: f.practice, on: c, logger: logger)
+                let draft = try await SessionNotes.draft(appointmentID: appointment, soap: .init(
+                    subjective: "s", objective: "o", assessment: "a", plan: "p"), practice: f.practice, on: c, logger: logger)
+                let note = try await SessionNotes.sign(draft.id, as: f.therapist.id, practice: f.practice, on: c, logger: logger).id
                 let addendum = try await c.insertReturningID("""
                     INSERT INTO note_addenda (practice_id, note_id, author_id, reason, body)
                     VALUES (\(p), \(note), \(f.therapist.id), 'typo', 'left, not right') RETURNING id

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import PracticeCore
+import PracticeService
+import PracticeStore
+import PracticeTestSupport
+
+let logger = TestDatabase.logger
+
+/// A practice driven through the service by a clock the test sets: every use case at a chosen
+/// instant, as a practice would have lived through it.
+struct Clocked: Sendable {
+    let database: PracticeDatabase
+    let practice: Practice
+
+    func at(_ date: CalendarDate, _ hour: Int, _ minute: Int = 0) -> PracticeService {
+        let instant = LocalTime.resolve(date: date, hour: hour, minute: minute, timeZone: practice.timeZone).instant
+        return PracticeService(database: database, context: ServiceContext(practiceID: practice.id, clock: .fixed(instant)))
+    }
+}
+
+func noAnswers(redFlag: Bool = false) -> ScreeningAnswers {
+    ScreeningAnswers(weightLossOrFever: false, bilateralNumbnessOrBowelBladder: false, cancerOrMajorTrauma: redFlag)
+}
+
+/// A small deterministic generator (SplitMix64), so a failing run can be replayed by its seed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Encodable {
+    var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "unencodable"
+    }
+}
