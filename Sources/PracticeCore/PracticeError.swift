@@ -25,3 +25,13 @@ public enum PracticeError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A value read back from the database. One this version does not know (a role, kind or status
+/// written by a newer version, or by hand) is an error, never a silent default.
+public func known<Value: RawRepresentable>(_ raw: String, as type: Value.Type, in what: String) throws(PracticeError) -> Value
+where Value.RawValue == String {
+    guard let value = Value(rawValue: raw) else {
+        throw .database("\(what) holds '\(raw)', which this version of practice does not know")
+    }
+    return value
+}

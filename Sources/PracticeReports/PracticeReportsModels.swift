@@ -76,7 +76,7 @@ public struct OutcomesReport: Sendable, Codable {
         var fees: [Int64: Double] = [:]
         for try await (client, total) in try await connection.query("""
             SELECT client_id, coalesce(sum(fee), 0)::float8 FROM appointments
-            WHERE practice_id = \(practice.id) AND status = 'completed' GROUP BY client_id
+            WHERE practice_id = \(practice.id) AND status = \(AppointmentStatus.completed.rawValue) GROUP BY client_id
             """, logger: logger).decode((Int64, Double).self) { fees[client] = total }
         let treated = reports.map(\.metrics).filter { $0.sessionsInCourse > 0 && $0.baselinePain != nil && $0.latestPain != nil }
         func row(_ group: String, _ members: [FrequencyMetrics], expected: String) -> Row {
@@ -157,7 +157,7 @@ public struct Superbill: Sendable, Codable {
             SELECT to_char(starts_at AT TIME ZONE \(zone), 'YYYY-MM-DD'), cpt_code, coalesce(billable_units, 0), minutes_treated,
                    coalesce(fee, 0)::text, therapist_id
             FROM appointments
-            WHERE practice_id = \(practice.id) AND client_id = \(clientID) AND status = 'completed' AND cpt_code IS NOT NULL
+            WHERE practice_id = \(practice.id) AND client_id = \(clientID) AND status = \(AppointmentStatus.completed.rawValue) AND cpt_code IS NOT NULL
               AND (starts_at AT TIME ZONE \(zone))::date BETWEEN \(from.description)::date AND \(to.description)::date
             ORDER BY starts_at
             """, logger: logger).decode((String, String, Int, Int, String, Int64).self) {

@@ -38,8 +38,10 @@ extension CoordinationSummary {
             in rows.decode((Int64, String, Date, Int, String, [String], Int?, Int?, String?).self) {
             sessions.append(Session(appointmentID: id, date: try CalendarDate(parsing: date), startsAt: at, minutes: minutes,
                                     status: try AppointmentStatus(known: status, id: id),
-                                    techniques: techniques.compactMap(Technique.init(rawValue:)), painBefore: before,
-                                    painAfter: after, soreness: soreness.flatMap(Soreness.init(rawValue:))))
+                                    techniques: try techniques.map { raw throws(PracticeError) in try known(raw, as: Technique.self, in: "appointment \(id)") },
+                                    painBefore: before,
+                                    painAfter: after,
+                                    soreness: try soreness.map { raw throws(PracticeError) in try known(raw, as: Soreness.self, in: "appointment \(id)") }))
         }
         var points: [PainPoint] = []
         let pains = try await connection.query("""
@@ -57,8 +59,8 @@ extension CoordinationSummary {
             ORDER BY f.recorded_at, f.id
             """, logger: logger)
         for try await (date, region, discomfort, action) in feedback.decode((String, String, Int, String).self) {
-            let act = PressureAction(rawValue: action) ?? .held
-            pressure.append(Pressure(date: try CalendarDate(parsing: date), region: BodyRegion(rawValue: region) ?? .other,
+            let act = try known(action, as: PressureAction.self, in: "pressure feedback")
+            pressure.append(Pressure(date: try CalendarDate(parsing: date), region: try known(region, as: BodyRegion.self, in: "pressure feedback"),
                                      discomfort: discomfort, action: act, flagged: act != .eased))
         }
         let report = try await FrequencyCheckQuery.run(practice: practice, clientID: clientID, asOf: today, cutoff: now.instant,

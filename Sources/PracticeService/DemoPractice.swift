@@ -284,13 +284,13 @@ public enum DemoPractice {
               (SELECT count(*)::int FROM clients WHERE practice_id = \(p)),
               (SELECT count(*)::int FROM screenings WHERE practice_id = \(p) AND has_red_flag),
               (SELECT count(*)::int FROM clearances WHERE practice_id = \(p)),
-              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = 'completed'),
+              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = \(AppointmentStatus.completed.rawValue)),
               (SELECT count(*)::int FROM pain_reports WHERE practice_id = \(p)),
               (SELECT count(*)::int FROM pressure_feedback WHERE practice_id = \(p)),
               (SELECT count(*)::int FROM session_notes WHERE practice_id = \(p) AND signed_at IS NOT NULL),
               (SELECT count(*)::int FROM referral_letters WHERE practice_id = \(p)),
               (SELECT count(*)::int FROM appointment_series WHERE practice_id = \(p)),
-              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = 'booked' AND starts_at > \(unit.now.instant))
+              (SELECT count(*)::int FROM appointments WHERE practice_id = \(p) AND status = \(AppointmentStatus.booked.rawValue) AND starts_at > \(unit.now.instant))
             """, logger: logger)
         var summary = Summary(practiceID: p, practiceName: practice.name, created: created, staff: 0, therapists: 0,
                               providers: 0, clients: 0, acute: 0, subAcute: 0, chronic: 0, redFlags: 0, redFlagsCleared: 0,

@@ -34,7 +34,7 @@ public enum ProviderRepository {
         var result: [Provider] = []
         for try await (id, name, kind, npi, clinic, phone, fax, email) in try await connection.query(query, logger: logger)
             .decode((Int64, String, String, String?, String?, String?, String?, String?).self) {
-            result.append(Provider(id: id, name: name, kind: ProviderKind(rawValue: kind) ?? .physician, npi: npi,
+            result.append(Provider(id: id, name: name, kind: try known(kind, as: ProviderKind.self, in: "provider \(id)"), npi: npi,
                                    clinic: clinic, phone: phone, fax: fax, email: email))
         }
         return result

@@ -170,9 +170,9 @@ public enum ReferralLetters {
                             String?, String?, String?, Date?, Date?).self) {
             letters.append(Letter(
                 id: id, clientID: client, clientName: clientName, providerID: provider, providerName: providerName,
-                providerKind: ProviderKind(rawValue: providerKind) ?? .physician,
-                direction: LetterDirection(rawValue: direction) ?? .outgoing, kind: LetterKind(rawValue: kind) ?? .coordination,
-                status: LetterStatus(rawValue: status) ?? .draft, date: try CalendarDate(parsing: date), diagnosisCode: diagnosis,
+                providerKind: try known(providerKind, as: ProviderKind.self, in: "letter \(id)"),
+                direction: try known(direction, as: LetterDirection.self, in: "letter \(id)"), kind: try known(kind, as: LetterKind.self, in: "letter \(id)"),
+                status: try known(status, as: LetterStatus.self, in: "letter \(id)"), date: try CalendarDate(parsing: date), diagnosisCode: diagnosis,
                 wording: wording, sessionsAuthorised: sessions, validUntil: try until.map { try CalendarDate(parsing: $0) },
                 reasonRule: reason, body: body, sentAt: sent, acknowledgedAt: acknowledged))
         }

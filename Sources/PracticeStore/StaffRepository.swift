@@ -70,7 +70,7 @@ public enum StaffRepository {
         var result: [StaffMember] = []
         for try await (id, name, role, years, email, active) in try await connection.query(query, logger: logger)
             .decode((Int64, String, String, Double?, String?, Bool).self) {
-            result.append(StaffMember(id: id, name: name, role: StaffRole(rawValue: role) ?? .therapist,
+            result.append(StaffMember(id: id, name: name, role: try known(role, as: StaffRole.self, in: "staff member \(id)"),
                                       mskYears: years, email: email, active: active))
         }
         return result
