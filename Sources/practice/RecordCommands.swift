@@ -57,7 +57,7 @@ struct NoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "note",
         abstract: "SOAP notes: draft, edit, sign (treating therapist only), then addenda for corrections.",
-        discussion: "A signed note never changes; PostgreSQL refuses UPDATE and DELETE on it.",
+        discussion: "A signed note never changes; PostgreSQL itself refuses any change to it or its removal.",
         subcommands: [Draft.self, Edit.self, Sign.self, Show.self, Addendum.self, List.self])
 
     struct SOAPOptions: ParsableArguments {
