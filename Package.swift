@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Already built for postgres-nio's SCRAM; the migration ledger's SHA-256 uses it too.
+        .package(url: "https://github.com/apple/swift-crypto", "3.9.0"..<"5.0.0"),
     ],
     targets: [
         // Domain values and the evidence rules. No I/O, no dependencies.
@@ -27,6 +29,7 @@ let package = Package(
                 "PracticeCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: ["EmbedSQLPlugin"]
         ),

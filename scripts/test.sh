@@ -22,7 +22,10 @@ trap cleanup EXIT INT TERM
 
 unset DATABASE_URL
 PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db start
-export PRACTICE_TEST_DATABASE_URL="$(PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db url | sed 's|/massagepractice?|/postgres?|')"
+# Tests create their databases as the owner role and use them as the app role, like `practice`.
+export PRACTICE_TEST_DATABASE_URL="$(PRACTICE_DATA_DIR="$data/cluster" "$PRACTICE_BIN" db url --owner | sed 's|/massagepractice?|/postgres?|')"
+export PRACTICE_TEST_APP_USER=practice_user
+export PRACTICE_TEST_CLUSTER="$data/cluster"
 export PRACTICE_TEST_SCRATCH="$data"
 
 # A hung test must fail the run, not stall it until CI gives up.

@@ -46,6 +46,7 @@ public enum DemoPractice {
         let practiceID: Int64 = try await database.transaction { connection in
             // Serialise concurrent `practice demo` runs so that two never both create it.
             try await connection.query("SELECT pg_advisory_xact_lock(6277243, 2)", logger: logger)
+            try await connection.setActor("demo", logger: logger)
             if let existing = try await Practices.find(named: name, on: connection, logger: logger) { return -existing.id }
             return try await Practices.create(name: name, timeZone: timeZone, on: connection, logger: logger).id
         }

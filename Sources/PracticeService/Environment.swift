@@ -5,27 +5,41 @@ import PracticeCore
 import PracticeStore
 
 /// Where the data lives for this run: DATABASE_URL's server, or the embedded cluster.
+///
+/// Two roles: the app's login role, which every command uses, and the schema's owner, which
+/// only `practice migrate` uses (PRACTICE_OWNER_URL; without it, DATABASE_URL).
 public enum DatabaseTarget: Sendable {
-    case url(DatabaseURL)
+    case url(DatabaseURL, owner: DatabaseURL?)
     case embedded(EmbeddedPostgres)
 
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatabaseTarget {
         if let text = environment["DATABASE_URL"], !text.isEmpty {
-            return .url(try DatabaseURL(parsing: text))
+            let owner = try environment["PRACTICE_OWNER_URL"].flatMap { $0.isEmpty ? nil : $0 }
+                .map { text throws(PracticeError) in try DatabaseURL(parsing: text, field: "PRACTICE_OWNER_URL") }
+            return .url(try DatabaseURL(parsing: text), owner: owner)
         }
         return .embedded(EmbeddedPostgres(dataFolder: EmbeddedPostgres.defaultDataFolder(environment: environment)))
     }
 
+    /// The app's login role.
     public var url: DatabaseURL {
         switch self {
-        case .url(let url): url
+        case .url(let url, _): url
         case .embedded(let cluster): cluster.url
+        }
+    }
+
+    /// The schema's owner, for migrations.
+    public var ownerURL: DatabaseURL {
+        switch self {
+        case .url(let url, let owner): owner ?? url
+        case .embedded(let cluster): cluster.ownerURL
         }
     }
 }
 
 public enum MigrationPolicy: Sendable {
-    /// Apply pending migrations before running (the embedded database, `demo`).
+    /// Apply pending migrations before running (the embedded database, `demo`), as the owner.
     case apply
     /// Refuse to run on a schema that is behind (a shared server: someone runs `practice migrate`).
     case require
@@ -33,13 +47,31 @@ public enum MigrationPolicy: Sendable {
     case none
 }
 
+/// Whether this run may work on a connection that the database's guarantees do not bind.
+public struct ConnectionPolicy: Sendable {
+    /// PRACTICE_ALLOW_SUPERUSER=1: a single-user laptop that connects as a superuser on purpose.
+    public var allowSuperuser: Bool
+    /// Told once per command when the connection is a superuser's and that is allowed.
+    public var warn: @Sendable (String) -> Void
+
+    public init(allowSuperuser: Bool = false, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.allowSuperuser = allowSuperuser
+        self.warn = warn
+    }
+
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
+                                       warn: @escaping @Sendable (String) -> Void) -> ConnectionPolicy {
+        ConnectionPolicy(allowSuperuser: environment["PRACTICE_ALLOW_SUPERUSER"] == "1", warn: warn)
+    }
+}
+
 extension PracticeService {
-    /// Opens the database for one run: starts the embedded cluster if needed, creates its
-    /// database on first use, and checks or applies migrations. The embedded default applies
-    /// them; a server named by DATABASE_URL must already be migrated.
+    /// Opens the database for one run as the app's login role: starts the embedded cluster if
+    /// needed, applies or checks migrations (applying them as the owner), and refuses a
+    /// superuser or BYPASSRLS connection, which no trigger or policy binds.
     public static func withDatabase<Result: Sendable>(
-        target: DatabaseTarget, migrations: MigrationPolicy? = nil, logger: Logger,
-        _ body: @Sendable (PracticeDatabase) async throws -> Result
+        target: DatabaseTarget, migrations: MigrationPolicy? = nil, connection: ConnectionPolicy = ConnectionPolicy(),
+        logger: Logger, _ body: @Sendable (PracticeDatabase) async throws -> Result
     ) async throws -> Result {
         var policy = migrations
         if case .embedded(let cluster) = target {
@@ -51,7 +83,12 @@ extension PracticeService {
         return try await PracticeDatabase.withDatabase(url: target.url, logger: logger) { database in
             switch chosen {
             case .apply:
-                try await Migrator.migrate(database)
+                let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
+                if !pending.isEmpty {
+                    try await PracticeDatabase.withDatabase(url: target.ownerURL, logger: logger) { owner in
+                        try await Migrator.migrate(owner, grantingTo: [target.url.user])
+                    }
+                }
             case .require:
                 let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
                 if !pending.isEmpty {
@@ -61,33 +98,64 @@ extension PracticeService {
             case .none:
                 break
             }
+            try await checkRole(database, policy: connection)
             return try await body(database)
         }
     }
 
+    /// Triggers and row-level security do not bind a superuser or a BYPASSRLS role.
+    static func checkRole(_ database: PracticeDatabase, policy: ConnectionPolicy) async throws {
+        let logger = database.logger
+        let (name, superuser, bypass): (String, Bool, Bool) = try await database.read { connection in
+            let rows = try await connection.query(
+                "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user",
+                logger: logger)
+            for try await row in rows.decode((String, Bool, Bool).self) { return row }
+            return ("?", false, false)
+        }
+        guard superuser || bypass else { return }
+        let what = superuser ? "a PostgreSQL superuser" : "a role with BYPASSRLS"
+        if policy.allowSuperuser {
+            policy.warn("connected as \(name), \(what): the database's guarantees (locked signed notes, the audit "
+                        + "log, practice isolation) do not bind this connection (PRACTICE_ALLOW_SUPERUSER=1)")
+            return
+        }
+        throw PracticeError.refused(
+            "refusing to work as \(name), \(what): triggers and row-level security do not bind it, so signed notes, "
+            + "the audit log and other practices' rows would be unprotected; connect as the app role (README: Hosted "
+            + "server), or set PRACTICE_ALLOW_SUPERUSER=1 on a single-user laptop")
+    }
+
     /// The service for one run, on an open database.
     public static func withService<Result: Sendable>(
-        target: DatabaseTarget, context: ServiceContext, migrations: MigrationPolicy? = nil, logger: Logger,
+        target: DatabaseTarget, context: ServiceContext, migrations: MigrationPolicy? = nil,
+        connection: ConnectionPolicy = ConnectionPolicy(), logger: Logger,
         _ body: @Sendable (PracticeService) async throws -> Result
     ) async throws -> Result {
-        try await withDatabase(target: target, migrations: migrations, logger: logger) { database in
+        try await withDatabase(target: target, migrations: migrations, connection: connection, logger: logger) { database in
             try await body(PracticeService(database: database, context: context))
         }
     }
 
+    /// `practice migrate`: as the owner (PRACTICE_OWNER_URL, else DATABASE_URL, else the embedded
+    /// owner role), then grants the app role what it needs.
     public static func migrate(target: DatabaseTarget, dryRun: Bool, logger: Logger) async throws -> (pending: [String], applied: [String]) {
-        try await withDatabase(target: target, migrations: MigrationPolicy.none, logger: logger) { database in
+        if case .embedded(let cluster) = target {
+            try cluster.start()
+            try await ensureDatabaseExists(cluster, logger: logger)
+        }
+        return try await PracticeDatabase.withDatabase(url: target.ownerURL, logger: logger) { database in
             if dryRun {
                 let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
                 return (pending.map(\.name), [])
             }
-            return ([], try await Migrator.migrate(database).map(\.name))
+            return ([], try await Migrator.migrate(database, grantingTo: [target.url.user]).map(\.name))
         }
     }
 
     static func ensureDatabaseExists(_ cluster: EmbeddedPostgres, logger: Logger) async throws {
         let name = EmbeddedPostgres.databaseName
-        try await PracticeDatabase.withDatabase(url: cluster.url.with(database: "postgres"), logger: logger) { database in
+        try await PracticeDatabase.withDatabase(url: cluster.ownerURL.with(database: "postgres"), logger: logger) { database in
             try await database.read { connection in
                 let rows = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger)
                 for try await _ in rows.decode(Int.self) { return }

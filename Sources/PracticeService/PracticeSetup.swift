@@ -23,8 +23,9 @@ extension PracticeService {
         let new = try NewPractice(name: request.name, timeZone: request.timeZone)
         let identifiers = try BillingIdentifiers.validated(npi: request.npi, taxID: request.taxID, address: request.address,
                                                            phone: request.phone)
-        let logger = logger
+        let (logger, actor) = (logger, context.actor)
         return try await database.transaction { connection in
+            try await connection.setActor(actor, logger: logger)
             let created = try await Practices.create(name: new.name, timeZone: new.timeZone, on: connection, logger: logger)
             try await Practices.setIdentifiers(identifiers, practiceID: created.id, on: connection, logger: logger)
             return try await Practices.get(created.id, on: connection, logger: logger)

@@ -126,11 +126,11 @@ extension UnitOfWork {
     }
 
     public func signNote(_ id: Int64, signer: Int64) async throws -> SessionNotes.Note {
-        try await SessionNotes.sign(id, as: signer, practice: practice, now: now, on: connection, logger: logger)
+        try await SessionNotes.sign(id, as: signer, practice: practice, on: connection, logger: logger)
     }
 
     public func addAddendum(to id: Int64, author: Int64, reason: String, text: String) async throws -> SessionNotes.Note {
-        try await SessionNotes.addAddendum(to: id, author: author, reason: reason, text: text, practice: practice, now: now,
+        try await SessionNotes.addAddendum(to: id, author: author, reason: reason, text: text, practice: practice,
                                            on: connection, logger: logger)
     }
 

@@ -93,11 +93,19 @@ public struct PracticeService: Sendable {
             let practice = try await Practices.resolve(context.practiceID, on: connection, logger: logger)
             try await connection.query("""
                 SELECT set_config('practice.practice_id', \(String(practice.id)), true),
-                       set_config('practice.actor', \(context.actor), true)
+                       set_config('practice.actor', \(context.actor), true),
+                       set_config('practice.staff_id', \(context.actorID.map(String.init) ?? ""), true)
                 """, logger: logger)
             return try await body(UnitOfWork(connection: connection, practice: practice,
                                              now: PracticeNow(instant: instant, timeZone: practice.timeZone),
                                              context: context, logger: logger))
         }
+    }
+}
+
+extension PostgresConnection {
+    /// Names who acts for the rest of the transaction: the audit triggers refuse a write without it.
+    func setActor(_ actor: String, logger: Logger) async throws {
+        try await query("SELECT set_config('practice.actor', \(actor), true)", logger: logger)
     }
 }

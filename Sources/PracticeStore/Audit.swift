@@ -1,25 +1,80 @@
 import Foundation
 import Logging
 import PostgresNIO
+import PracticeCore
 
-/// The actor is the service's transaction-local `practice.actor` when set (the acting staff
-/// member), else this process's label.
-/// The append-only audit log: who did what to which record. Entity and id only, never names,
-/// notes or scores, so the log itself holds no health details.
+/// The audit log. Writes are recorded by the database's own triggers, in the same transaction,
+/// with the actor the service sets; this type records reads and exports (through the one
+/// function the app role may call) and lists events. Events hold ids, actions, table and column
+/// names: never names, notes or scores.
 public enum Audit {
-    /// Who is acting: the operating-system user running the CLI, or a server principal.
+    /// Who is acting when no staff member is named: the operating-system user running the CLI.
     public static let actor: String = {
         let user = ProcessInfo.processInfo.environment["PRACTICE_ACTOR"]
             ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         return "cli:\(user)"
     }()
 
-    public static func record(practiceID: Int64, action: String, entity: String, entityID: Int64?,
-                              on connection: PostgresConnection, logger: Logger) async throws {
+    /// A read (`read`) or an export to someone outside the practice (`export`, with the recipient
+    /// provider for the accounting of disclosures).
+    public static func disclose(_ action: Disclosure, entity: String, entityID: Int64?, clientID: Int64?,
+                                recipientProviderID: Int64? = nil, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
-            INSERT INTO audit_events (practice_id, actor, action, entity, entity_id)
-            VALUES (\(practiceID), coalesce(nullif(current_setting('practice.actor', true), ''), \(actor)), \(action), \(entity),
-                    \(entityID))
+            SELECT public.record_disclosure(\(action.rawValue), \(entity), \(entityID), \(clientID), \(recipientProviderID))
             """, logger: logger)
+    }
+
+    public enum Disclosure: String, Sendable {
+        case read
+        case export
+    }
+
+    public struct Event: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var occurredAt: Date
+        public var actor: String
+        public var action: String
+        public var table: String
+        public var rowID: Int64?
+        public var columns: [String]?
+        public var clientID: Int64?
+        public var staffID: Int64?
+        public var recipientProviderID: Int64?
+    }
+
+    public struct Filter: Sendable {
+        public var clientID: Int64?
+        public var staffID: Int64?
+        public var since: Date?
+        public var limit: Int
+
+        public init(clientID: Int64? = nil, staffID: Int64? = nil, since: Date? = nil, limit: Int = 1000) {
+            (self.clientID, self.staffID, self.since, self.limit) = (clientID, staffID, since, limit)
+        }
+    }
+
+    /// Events of the transaction's practice (row-level security scopes them), oldest first.
+    /// `staffID` matches events by that staff member and events about that staff member's row.
+    public static func list(_ filter: Filter, practiceID: Int64, on connection: PostgresConnection,
+                            logger: Logger) async throws -> [Event] {
+        let staffActor = filter.staffID.map { "staff:\($0)" }
+        let rows = try await connection.query("""
+            SELECT id, occurred_at, actor, action, entity, entity_id, columns, client_id, staff_id, recipient_provider_id
+            FROM audit_events
+            WHERE practice_id = \(practiceID)
+              AND (\(filter.clientID)::bigint IS NULL OR client_id = \(filter.clientID))
+              AND (\(filter.staffID)::bigint IS NULL OR staff_id = \(filter.staffID) OR actor = \(staffActor)
+                   OR (entity = 'staff' AND entity_id = \(filter.staffID)))
+              AND (\(filter.since)::timestamptz IS NULL OR occurred_at >= \(filter.since))
+            ORDER BY occurred_at, id
+            LIMIT \(filter.limit)
+            """, logger: logger)
+        var events: [Event] = []
+        for try await (id, at, actor, action, table, rowID, columns, client, staff, recipient) in rows.decode(
+            (Int64, Date, String, String, String, Int64?, [String]?, Int64?, Int64?, Int64?).self) {
+            events.append(Event(id: id, occurredAt: at, actor: actor, action: action, table: table, rowID: rowID,
+                                columns: columns, clientID: client, staffID: staff, recipientProviderID: recipient))
+        }
+        return events
     }
 }

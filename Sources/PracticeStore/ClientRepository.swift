@@ -21,8 +21,6 @@ public enum ClientRepository {
                     \(new.painOnset.description)::date, \(new.primaryTherapistID), \(created))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "create", entity: "client", entityID: id,
-                               on: connection, logger: logger)
         return try await get(id, practiceID: practiceID, on: connection, logger: logger)
     }
 

@@ -25,15 +25,11 @@ public enum ClinicalRecords {
     public static func complete(_ id: Int64, record: SessionRecord, practice: Practice, now: PracticeNow? = nil,
                                 on connection: PostgresConnection, logger: Logger) async throws -> Completion {
         let now = try await connection.practiceNow(now, practice, logger: logger)
-        let done = try await Scheduling.move(id, to: .completed, minutesTreated: record.minutes, practice: practice,
-                                             now: now, on: connection, logger: logger)
         let fee = record.fee.map { NSDecimalNumber(decimal: $0).stringValue }
-        try await connection.query("""
-            UPDATE appointments
-            SET techniques = \(record.techniques.map(\.rawValue)), soreness = \(record.soreness.rawValue),
-                cpt_code = \(record.cpt?.rawValue), billable_units = \(record.units), fee = \(fee)::numeric
-            WHERE practice_id = \(practice.id) AND id = \(id)
-            """, logger: logger)
+        let clinical = Scheduling.ClinicalFields(techniques: record.techniques.map(\.rawValue), soreness: record.soreness.rawValue,
+                                                 cptCode: record.cpt?.rawValue, units: record.units, fee: fee)
+        let done = try await Scheduling.move(id, to: .completed, minutesTreated: record.minutes, clinical: clinical,
+                                             practice: practice, now: now, on: connection, logger: logger)
         try await connection.query("""
             INSERT INTO pain_reports (practice_id, client_id, appointment_id, source, score, reported_at, created_at)
             SELECT practice_id, client_id, id, 'before_session', \(record.painBefore), starts_at, \(now.instant)
@@ -86,8 +82,6 @@ public enum ClinicalRecords {
                     \(entry.action.rawValue), \(entry.note), \(recordedAt), \(now.instant))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "create", entity: "pressure_feedback", entityID: id,
-                               on: connection, logger: logger)
         return try await feedback(appointmentID: appointmentID, practice: practice, on: connection, logger: logger)
             .first { $0.id == id }!
     }
@@ -141,8 +135,6 @@ public enum ClinicalRecords {
             RETURNING id, reported_at
             """, logger: logger)
         for try await (id, at) in rows.decode((Int64, Date).self) {
-            try await Audit.record(practiceID: practice.id, action: "create", entity: "pain_report", entityID: id,
-                                   on: connection, logger: logger)
             return PainReport(id: id, clientID: clientID, score: score, source: "self_reported", reportedAt: at)
         }
         throw PracticeError.database("the pain report was not stored")

@@ -14,11 +14,11 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var database: String
     public var sslMode: String
 
-    public init(parsing text: String) throws(PracticeError) {
+    public init(parsing text: String, field: String = "DATABASE_URL") throws(PracticeError) {
         guard let components = URLComponents(string: text),
               let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
         else {
-            throw .invalid(field: "DATABASE_URL", reason: "expected postgres://user:password@host:port/database")
+            throw .invalid(field: field, reason: "expected postgres://user:password@host:port/database")
         }
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         user = components.user?.removingPercentEncoding ?? query["user"] ?? "postgres"
@@ -36,7 +36,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             socketDirectory = nil
         }
         guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslMode) else {
-            throw .invalid(field: "DATABASE_URL", reason: "sslmode '\(sslMode)' is not a libpq sslmode")
+            throw .invalid(field: field, reason: "sslmode '\(sslMode)' is not a libpq sslmode")
         }
     }
 

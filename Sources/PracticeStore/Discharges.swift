@@ -31,8 +31,6 @@ public enum Discharges {
             """, logger: logger)
         try await connection.query("UPDATE clients SET active = false WHERE practice_id = \(practiceID) AND id = \(clientID)",
                                    logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "discharge", entity: "client", entityID: clientID,
-                               on: connection, logger: logger)
         guard let discharge = try await fetch("""
             SELECT id, client_id, discharged_on::text, reason, readmitted_on::text FROM client_discharges
             WHERE practice_id = \(practiceID) AND id = \(id)
@@ -51,8 +49,6 @@ public enum Discharges {
         try await connection.query("UPDATE clients SET active = true WHERE practice_id = \(practiceID) AND id = \(clientID)",
                                    logger: logger)
         if closed != nil {
-            try await Audit.record(practiceID: practiceID, action: "readmit", entity: "client", entityID: clientID,
-                                   on: connection, logger: logger)
         }
         return closed
     }

@@ -19,8 +19,6 @@ public enum Practices {
             INSERT INTO practices (name, time_zone) VALUES (\(name), \(timeZone)) RETURNING id
             """, logger: logger)
         for try await id in rows.decode(Int64.self) {
-            try await Audit.record(practiceID: id, action: "create", entity: "practice", entityID: id,
-                                   on: connection, logger: logger)
             return try await get(id, on: connection, logger: logger)
         }
         throw PracticeError.database("the new practice was not returned")
@@ -33,8 +31,6 @@ public enum Practices {
                                  phone = \(identifiers.phone)
             WHERE id = \(practiceID)
             """, logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "set-identifiers", entity: "practice", entityID: practiceID,
-                               on: connection, logger: logger)
     }
 
     public static func list(on connection: PostgresConnection, logger: Logger) async throws -> [Practice] {

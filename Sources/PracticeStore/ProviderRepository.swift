@@ -13,8 +13,6 @@ public enum ProviderRepository {
                     \(new.fax), \(new.email))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "create", entity: "provider", entityID: id,
-                               on: connection, logger: logger)
         return try await get(id, practiceID: practiceID, on: connection, logger: logger)
     }
 

@@ -64,8 +64,6 @@ public enum ReferralLetters {
                     \(reason?.rawValue), \(body), \(now.instant))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "create", entity: "referral_letter", entityID: id,
-                               on: connection, logger: logger)
         var clearanceID: Int64?
         if new.kind == .clearance {
             let profile = try await ClientProfile.load(clientID: new.clientID, practice: practice, now: now, on: connection, logger: logger)
@@ -116,7 +114,6 @@ public enum ReferralLetters {
         }
         try await connection.query("UPDATE referral_letters SET body = \(text) WHERE practice_id = \(practice.id) AND id = \(id)",
                                    logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "edit", entity: "referral_letter", entityID: id, on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
@@ -136,8 +133,6 @@ public enum ReferralLetters {
                 acknowledged_at = CASE WHEN \(status == .acknowledged) THEN \(now.instant) ELSE acknowledged_at END
             WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: status.rawValue, entity: "referral_letter", entityID: id,
-                               on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 

@@ -189,10 +189,6 @@ public enum Scheduling {
             for try await id in rows.decode(Int64.self) { ids.append(id) }
             return ids
         }
-        for id in ids {
-            try await Audit.record(practiceID: practice.id, action: "book", entity: "appointment", entityID: id,
-                                   on: connection, logger: logger)
-        }
         warnings += try await Prescriptions.warnings(clientID: request.clientID, dates: slots.map(\.date), countBooked: true,
                                                      practice: practice, on: connection, logger: logger)
         let booked = try await list(AppointmentFilter(ids: ids), practice: practice, on: connection, logger: logger)
@@ -249,8 +245,6 @@ public enum Scheduling {
                 WHERE practice_id = \(practice.id) AND id = \(id)
                 """, logger: logger)
         }
-        try await Audit.record(practiceID: practice.id, action: "reschedule", entity: "appointment", entityID: id,
-                               on: connection, logger: logger)
         return (try await get(id, practice: practice, on: connection, logger: logger), warnings)
     }
 
@@ -272,16 +266,27 @@ public enum Scheduling {
             RETURNING id
             """, logger: logger)
         for try await cancelled in rows.decode(Int64.self) { ids.append(cancelled) }
-        for cancelled in ids {
-            try await Audit.record(practiceID: practice.id, action: "cancel", entity: "appointment", entityID: cancelled,
-                                   on: connection, logger: logger)
-        }
         return try await list(AppointmentFilter(ids: ids), practice: practice, on: connection, logger: logger)
     }
 
     /// check-in, no-show and complete: moves along the state machine, with the time rules.
-    public static func move(_ id: Int64, to next: AppointmentStatus, minutesTreated: Int? = nil, practice: Practice,
-                            now: PracticeNow? = nil, on connection: PostgresConnection, logger: Logger) async throws -> AppointmentView {
+    /// What a completion records besides the minutes. It goes in with the status change, in one
+    /// UPDATE: once a visit is completed the database lets none of it change.
+    public struct ClinicalFields: Sendable {
+        public var techniques: [String]
+        public var soreness: String
+        public var cptCode: String?
+        public var units: Int?
+        public var fee: String?
+
+        public init(techniques: [String], soreness: String, cptCode: String?, units: Int?, fee: String?) {
+            (self.techniques, self.soreness, self.cptCode, self.units, self.fee) = (techniques, soreness, cptCode, units, fee)
+        }
+    }
+
+    public static func move(_ id: Int64, to next: AppointmentStatus, minutesTreated: Int? = nil, clinical: ClinicalFields? = nil,
+                            practice: Practice, now: PracticeNow? = nil, on connection: PostgresConnection,
+                            logger: Logger) async throws -> AppointmentView {
         let clock = try await connection.practiceNow(now, practice, logger: logger)
         // The row lock makes simultaneous status changes of one visit take turns.
         let current = try await get(id, practice: practice, lock: true, on: connection, logger: logger)
@@ -310,11 +315,14 @@ public enum Scheduling {
                 completed_at = CASE WHEN \(next == .completed) THEN \(completedAt) ELSE completed_at END,
                 completion_recorded_at = CASE WHEN \(next == .completed) THEN \(now) ELSE completion_recorded_at END,
                 checked_in_at = CASE WHEN \(next == .checkedIn) THEN \(now) ELSE checked_in_at END,
-                no_show_at = CASE WHEN \(next == .noShow) THEN \(now) ELSE no_show_at END
+                no_show_at = CASE WHEN \(next == .noShow) THEN \(now) ELSE no_show_at END,
+                techniques = coalesce(\(clinical?.techniques), techniques),
+                soreness = coalesce(\(clinical?.soreness), soreness),
+                cpt_code = CASE WHEN \(clinical != nil) THEN \(clinical?.cptCode) ELSE cpt_code END,
+                billable_units = CASE WHEN \(clinical != nil) THEN \(clinical?.units) ELSE billable_units END,
+                fee = CASE WHEN \(clinical != nil) THEN \(clinical?.fee)::numeric ELSE fee END
             WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: next.rawValue, entity: "appointment", entityID: id,
-                               on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
@@ -403,8 +411,6 @@ public enum Scheduling {
             FROM unnest(\(hours.map { Int16($0.weekday) })::smallint[], \(hours.map(\.starts.description))::text[],
                         \(hours.map(\.ends.description))::text[]) AS u(d, s, e)
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "set-hours", entity: "staff", entityID: therapistID,
-                               on: connection, logger: logger)
     }
 
     public static func workingHours(therapistID: Int64, practice: Practice, on connection: PostgresConnection,

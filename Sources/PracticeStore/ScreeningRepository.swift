@@ -38,8 +38,6 @@ public enum ScreeningRepository {
                     \(screenedAt), \(now.instant))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "create", entity: "screening", entityID: id,
-                               on: connection, logger: logger)
         return try await fetch("\(unescaped: columns) WHERE practice_id = \(practiceID) AND id = \(id)",
                                on: connection, logger: logger)[0]
     }
@@ -96,8 +94,6 @@ public enum ScreeningRepository {
                     \(date.description)::date, \(note), \(letterID), \(now.instant))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "create", entity: "clearance", entityID: id,
-                               on: connection, logger: logger)
         return Clearance(id: id, clientID: clientID, screeningID: screening.id, providerID: providerID, clearedOn: date, note: note)
     }
 

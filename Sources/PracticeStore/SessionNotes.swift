@@ -67,7 +67,6 @@ public enum SessionNotes {
                     \(soap.plan ?? ""), \(soap.homeProgram), \(now.instant), \(now.instant))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "draft", entity: "session_note", entityID: id, on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
@@ -86,13 +85,12 @@ public enum SessionNotes {
                 home_program = coalesce(\(soap.homeProgram), home_program), updated_at = \(now.instant)
             WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "edit", entity: "session_note", entityID: id, on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
-    public static func sign(_ id: Int64, as staffID: Int64, practice: Practice, now: PracticeNow? = nil,
+    /// Signs a draft. The database stamps the signing time; no caller can supply it.
+    public static func sign(_ id: Int64, as staffID: Int64, practice: Practice,
                             on connection: PostgresConnection, logger: Logger) async throws -> Note {
-        let now = try await connection.practiceNow(now, practice, logger: logger)
         let note = try await get(id, practice: practice, on: connection, logger: logger, lock: true)
         guard note.signedAt == nil else { throw PracticeError.refused("note \(id) is already signed") }
         guard staffID == note.therapistID else {
@@ -103,15 +101,13 @@ public enum SessionNotes {
             throw PracticeError.invalid(field: field, reason: "is empty; a note is signed with its assessment and plan")
         }
         try await connection.query("""
-            UPDATE session_notes SET signed_by = \(staffID), signed_at = \(now.instant) WHERE practice_id = \(practice.id) AND id = \(id)
+            UPDATE session_notes SET signed_by = \(staffID) WHERE practice_id = \(practice.id) AND id = \(id)
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "sign", entity: "session_note", entityID: id, on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 
     public static func addAddendum(to id: Int64, author: Int64, reason: String, text: String, practice: Practice,
-                                   now: PracticeNow? = nil, on connection: PostgresConnection, logger: Logger) async throws -> Note {
-        let now = try await connection.practiceNow(now, practice, logger: logger)
+                                   on connection: PostgresConnection, logger: Logger) async throws -> Note {
         let note = try await get(id, practice: practice, on: connection, logger: logger)
         guard note.signedAt != nil else {
             throw PracticeError.refused("note \(id) is still a draft; change it with `practice note edit \(id)`")
@@ -124,12 +120,11 @@ public enum SessionNotes {
         } catch PracticeError.notFound {
             throw PracticeError.invalid(field: "--as", reason: "no staff member \(author) in this practice")
         }
-        let addendum = try await connection.insertReturningID("""
-            INSERT INTO note_addenda (practice_id, note_id, author_id, reason, body, created_at)
-            VALUES (\(practice.id), \(id), \(author), \(reason), \(text), \(now.instant)) RETURNING id
+        // The database stamps the addendum's time.
+        _ = try await connection.insertReturningID("""
+            INSERT INTO note_addenda (practice_id, note_id, author_id, reason, body)
+            VALUES (\(practice.id), \(id), \(author), \(reason), \(text)) RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practice.id, action: "create", entity: "note_addendum", entityID: addendum,
-                               on: connection, logger: logger)
         return try await get(id, practice: practice, on: connection, logger: logger)
     }
 

@@ -12,8 +12,6 @@ public enum StaffRepository {
             VALUES (\(practiceID), \(new.name), \(new.role.rawValue), \(new.mskYears), \(new.email))
             RETURNING id
             """, logger: logger)
-        try await Audit.record(practiceID: practiceID, action: "create", entity: "staff", entityID: id,
-                               on: connection, logger: logger)
         return try await get(id, practiceID: practiceID, on: connection, logger: logger)
     }
 

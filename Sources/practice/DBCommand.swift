@@ -74,10 +74,15 @@ struct DBCommand: AsyncParsableCommand {
     struct URLCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "url",
-            abstract: "Print the embedded database's postgres:// URL, e.g. for psql or DATABASE_URL.")
+            abstract: "Print the embedded database's postgres:// URL, e.g. for psql or DATABASE_URL.",
+            discussion: "The URL logs in as the app role (practice_user); --owner prints the owner role's, which migrations use.")
+
+        @Flag(help: "Print the owner role's URL (practice_owner) instead of the app role's.")
+        var owner = false
 
         func run() async throws {
-            Output.line(try DBCommand.cluster().url.description)
+            let cluster = try DBCommand.cluster()
+            Output.line((owner ? cluster.ownerURL : cluster.url).description)
         }
     }
 }

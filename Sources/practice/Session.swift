@@ -19,7 +19,7 @@ func withService<Result: Sendable>(
 ) async throws -> Result {
     let context = ServiceContext(practiceID: try options.practiceID)
     return try await PracticeService.withService(target: try DatabaseTarget.fromEnvironment(), context: context,
-                                                 migrations: migrations, logger: logger, body)
+                                                 migrations: migrations, connection: connectionPolicy, logger: logger, body)
 }
 
 /// The service outside any practice (`setup`, `demo`).
@@ -27,8 +27,11 @@ func withService<Result: Sendable>(
     migrations: MigrationPolicy? = nil, _ body: @Sendable (PracticeService) async throws -> Result
 ) async throws -> Result {
     try await PracticeService.withService(target: try DatabaseTarget.fromEnvironment(), context: ServiceContext(),
-                                          migrations: migrations, logger: logger, body)
+                                          migrations: migrations, connection: connectionPolicy, logger: logger, body)
 }
+
+/// A superuser connection is refused unless PRACTICE_ALLOW_SUPERUSER=1, which warns on every command.
+let connectionPolicy = ConnectionPolicy.fromEnvironment(warn: { Output.warn($0) })
 
 extension Output {
     static func warn(_ warning: PracticeCore.Warning) { warn(warning.description) }

@@ -21,7 +21,7 @@ struct CLI {
     /// A CLI bound to a fresh database (not migrated unless asked, so `migrate` itself is testable).
     static func fresh(migrated: Bool = true) async throws -> (CLI, DatabaseURL) {
         let url = try await TestDatabase.create(migrated: migrated)
-        return (CLI(environment: ["DATABASE_URL": url.urlString]), url)
+        return (CLI(environment: ["DATABASE_URL": url.urlString, "PRACTICE_OWNER_URL": try TestDatabase.owner(of: url).urlString]), url)
     }
 
     static var binary: String {

@@ -165,6 +165,8 @@ struct FrequencyCheckStoreTests {
     @Test func theDemoPracticeFlagsExactlyTheClientsTheRulesSay() async throws {
         try await TestDatabase.withFresh { database in
             _ = try await DemoPractice.seed(database)
+            let demo = try await database.read { try await Practices.resolve(nil, on: $0, logger: logger) }
+            database.scope.set(practiceID: demo.id)
             let reports = try await database.read { c in
                 let practice = try await Practices.resolve(nil, on: c, logger: logger)
                 let now = try await c.practiceNow(practice, logger: logger)

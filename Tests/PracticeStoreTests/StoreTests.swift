@@ -11,7 +11,7 @@ private let logger = TestDatabase.logger
 @Suite("Migrations", .timeLimit(.minutes(5)))
 struct MigrationTests {
     @Test func applyingTwiceChangesNothing() async throws {
-        let url = try await TestDatabase.create(migrated: false)
+        let url = try TestDatabase.owner(of: try await TestDatabase.create(migrated: false))
         try await PracticeDatabase.withDatabase(url: url, logger: logger) { database in
             let pendingBefore = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
             #expect(pendingBefore.map(\.version) == Migrator.all.map(\.version))
@@ -25,7 +25,7 @@ struct MigrationTests {
     }
 
     @Test func concurrentMigratorsApplyEachMigrationOnce() async throws {
-        let url = try await TestDatabase.create(migrated: false)
+        let url = try TestDatabase.owner(of: try await TestDatabase.create(migrated: false))
         let applied = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<4 {
                 group.addTask {

@@ -21,26 +21,45 @@ public enum TestDatabase {
         return try DatabaseURL(parsing: text)
     }
 
-    /// Creates an empty database and returns its URL. With `migrated`, applies every migration.
+    /// The login role the application uses (a member of practice_app, owning nothing).
+    public static var appUser: String {
+        ProcessInfo.processInfo.environment["PRACTICE_TEST_APP_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "practice_user"
+    }
+
+    /// Creates an empty database, owned by the owner role, and returns the URL the application
+    /// uses for it (the app role). With `migrated`, applies every migration as the owner.
     public static func create(migrated: Bool = true) async throws -> DatabaseURL {
         let server = try serverURL()
         let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
         try await PracticeDatabase.withDatabase(url: server, logger: logger) { database in
             try await database.read { try await $0.query("CREATE DATABASE \(unescaped: String(name))", logger: logger) }
         }
-        let url = server.with(database: String(name))
+        let owner = server.with(database: String(name))
         if migrated {
-            try await PracticeDatabase.withDatabase(url: url, logger: logger) { try await Migrator.migrate($0) }
+            try await PracticeDatabase.withDatabase(url: owner, logger: logger) { try await Migrator.migrate($0, grantingTo: [appUser]) }
         }
-        return url
+        var app = owner
+        app.user = appUser
+        return app
     }
 
-    /// Runs `body` against a fresh, migrated database.
+    /// The owner role's URL for a test database: what `practice migrate` uses.
+    public static func owner(of url: DatabaseURL) throws -> DatabaseURL {
+        var owner = url
+        owner.user = try serverURL().user
+        return owner
+    }
+
+    /// Runs `body` against a fresh, migrated database, connected as the app role. Store calls in
+    /// tests act as "test"; `TestPractice.create` scopes the connection to its practice.
     public static func withFresh<Result: Sendable>(
         _ body: @Sendable (PracticeDatabase) async throws -> Result
     ) async throws -> Result {
         let url = try await create()
-        return try await PracticeDatabase.withDatabase(url: url, logger: logger, body)
+        return try await PracticeDatabase.withDatabase(url: url, logger: logger) { database in
+            database.scope.set(actor: "test")
+            return try await body(database)
+        }
     }
 
     /// The number of rows in each practice table: "nothing was written" is this not changing.
@@ -48,11 +67,19 @@ public enum TestDatabase {
         let tables = ["practices", "staff", "providers", "clients", "screenings", "clearances", "appointment_series",
                       "appointments", "pain_reports", "pressure_feedback", "session_notes", "note_addenda",
                       "referral_letters", "audit_events", "working_hours"]
-        var counts: [String: Int] = [:]
-        try await database.read { connection in
-            for table in tables {
-                for try await n in try await connection.query("SELECT count(*)::int FROM \(unescaped: table)", logger: logger)
-                    .decode(Int.self) { counts[table] = n }
+        // Row-level security shows one practice at a time: count each practice's rows and add them up.
+        var counts: [String: Int] = Dictionary(uniqueKeysWithValues: tables.map { ($0, 0) })
+        let practices = try await database.client.withConnection { connection in
+            try await connection.query("SELECT id FROM practices", logger: logger).decode(Int64.self).reduce(into: [Int64]()) { $0.append($1) }
+        }
+        counts["practices"] = practices.count
+        for practice in practices {
+            try await database.client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT set_config('practice.practice_id', \(String(practice)), true)", logger: logger)
+                for table in tables where table != "practices" {
+                    for try await n in try await connection.query("SELECT count(*)::int FROM \(unescaped: table)", logger: logger)
+                        .decode(Int.self) { counts[table, default: 0] += n }
+                }
             }
         }
         return counts

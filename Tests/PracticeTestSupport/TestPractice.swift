@@ -15,7 +15,8 @@ public struct TestPractice: Sendable {
     public static func create(_ database: PracticeDatabase, name: String = "Test Practice",
                               timeZone: String = "America/New_York") async throws -> TestPractice {
         let logger = TestDatabase.logger
-        return try await database.transaction { c in
+        if database.scope.actor == nil { database.scope.set(actor: "test") }
+        let created = try await database.transaction { c in
             let practice = try await Practices.create(name: name, timeZone: timeZone, on: c, logger: logger)
             func staff(_ name: String, _ role: StaffRole) async throws -> StaffMember {
                 try await StaffRepository.add(try NewStaffMember(name: name, role: role, mskYears: role == .therapist ? 5 : nil),
@@ -31,6 +32,8 @@ public struct TestPractice: Sendable {
                 physio: try await ProviderRepository.add(try NewProvider(name: "Jordan Pike", kind: .physicalTherapist),
                                                          practiceID: practice.id, on: c, logger: logger))
         }
+        database.scope.set(practiceID: created.practice.id)
+        return created
     }
 
     public static func newClient(_ name: String, therapist: Int64? = nil, onset: String = "2026-01-10") throws -> NewClient {
