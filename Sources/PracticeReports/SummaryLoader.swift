@@ -29,7 +29,9 @@ extension CoordinationSummary {
                    coalesce(a.techniques, '{}'), b.score::int, f.score::int, a.soreness
             FROM appointments a
             LEFT JOIN pain_reports b ON b.practice_id = a.practice_id AND b.appointment_id = a.id AND b.source = 'before_session'
+                 AND NOT EXISTS (SELECT 1 FROM pain_reports x WHERE x.practice_id = b.practice_id AND x.supersedes_id = b.id)
             LEFT JOIN pain_reports f ON f.practice_id = a.practice_id AND f.appointment_id = a.id AND f.source = 'after_session'
+                 AND NOT EXISTS (SELECT 1 FROM pain_reports x WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id)
             WHERE a.practice_id = \(practice.id) AND a.client_id = \(clientID)
             ORDER BY a.starts_at
             """, logger: logger)
@@ -46,7 +48,9 @@ extension CoordinationSummary {
         var points: [PainPoint] = []
         let pains = try await connection.query("""
             SELECT reported_at, to_char(reported_at AT TIME ZONE \(zone), 'YYYY-MM-DD'), score::int, source, appointment_id
-            FROM pain_reports WHERE practice_id = \(practice.id) AND client_id = \(clientID) ORDER BY reported_at, id
+            FROM pain_reports r WHERE practice_id = \(practice.id) AND client_id = \(clientID)
+              AND NOT EXISTS (SELECT 1 FROM pain_reports x WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id)
+            ORDER BY reported_at, id
             """, logger: logger)
         for try await (at, date, score, source, appointment) in pains.decode((Date, String, Int, String, Int64?).self) {
             points.append(PainPoint(at: at, date: try CalendarDate(parsing: date), score: score, source: source, appointmentID: appointment))
@@ -56,6 +60,7 @@ extension CoordinationSummary {
             SELECT to_char(a.starts_at AT TIME ZONE \(zone), 'YYYY-MM-DD'), f.region, f.discomfort::int, f.action
             FROM pressure_feedback f JOIN appointments a ON a.practice_id = f.practice_id AND a.id = f.appointment_id
             WHERE f.practice_id = \(practice.id) AND a.client_id = \(clientID) AND f.discomfort > \(practice.policy.maxDiscomfort)::int
+              AND NOT EXISTS (SELECT 1 FROM pressure_feedback x WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id)
             ORDER BY f.recorded_at, f.id
             """, logger: logger)
         for try await (date, region, discomfort, action) in feedback.decode((String, String, Int, String).self) {

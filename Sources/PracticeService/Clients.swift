@@ -35,6 +35,7 @@ extension PracticeService {
         try await read { unit in
             let profile = try await ClientProfile.load(clientID: clientID, practice: unit.practice, now: unit.now,
                                                        on: unit.connection, logger: unit.logger)
+            try await unit.disclose("clients", id: clientID, clientID: clientID)
             return Outcome(profile, warnings: profile.warnings)
         }
     }

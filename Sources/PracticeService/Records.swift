@@ -41,13 +41,19 @@ extension PracticeService {
     }
 
     public func note(_ id: Int64) async throws -> SessionNotes.Note {
-        try await read { try await SessionNotes.get(id, practice: $0.practice, on: $0.connection, logger: $0.logger) }
+        try await read { unit in
+            let note = try await SessionNotes.get(id, practice: unit.practice, on: unit.connection, logger: unit.logger)
+            try await unit.disclose("session_notes", id: id, clientID: note.clientID)
+            return note
+        }
     }
 
     public func notes(clientID: Int64) async throws -> [SessionNotes.Note] {
         try await read { unit in
             _ = try await ClientRepository.get(clientID, practiceID: unit.practice.id, on: unit.connection, logger: unit.logger)
-            return try await SessionNotes.list(.client(clientID), practice: unit.practice, on: unit.connection, logger: unit.logger)
+            let notes = try await SessionNotes.list(.client(clientID), practice: unit.practice, on: unit.connection, logger: unit.logger)
+            try await unit.disclose("session_notes", clientID: clientID)
+            return notes
         }
     }
 

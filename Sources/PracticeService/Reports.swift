@@ -14,7 +14,11 @@ extension PracticeService {
     /// The check for every client under care (or one) as of a day: today by default, or a past
     /// day, seeing only what had been recorded by the end of it.
     public func check(clientID: Int64? = nil, asOf: CalendarDate? = nil) async throws -> CheckResult {
-        try await read { try await $0.check(clientID: clientID, asOf: asOf) }
+        try await read { unit in
+            let result = try await unit.check(clientID: clientID, asOf: asOf)
+            try await unit.disclose("frequency_check", clientID: clientID)
+            return result
+        }
     }
 
     public enum TableFormat: String, Sendable, CaseIterable { case csv, md }
@@ -22,17 +26,27 @@ extension PracticeService {
     public func frequencyReport(format: TableFormat) async throws -> String {
         try await read { unit in
             let result = try await unit.check(clientID: nil, asOf: nil)
+            try await unit.disclose("frequency_report")
             return format == .csv ? FrequencyReportRenderer.csv(result.clients)
                 : FrequencyReportRenderer.markdown(result.clients, practice: unit.practice.name, asOf: result.asOf)
         }
     }
 
     public func outcomes() async throws -> (report: OutcomesReport, practice: String) {
-        try await read { (try await OutcomesReport.load(practice: $0.practice, now: $0.now, on: $0.connection, logger: $0.logger), $0.practice.name) }
+        try await read { unit in
+            try await unit.disclose("outcomes_report")
+            return (try await OutcomesReport.load(practice: unit.practice, now: unit.now, on: unit.connection, logger: unit.logger),
+                    unit.practice.name)
+        }
     }
 
     public func superbill(clientID: Int64, from: CalendarDate, to: CalendarDate) async throws -> Superbill {
-        try await read { try await Superbill.load(clientID: clientID, from: from, to: to, practice: $0.practice, on: $0.connection, logger: $0.logger) }
+        try await read { unit in
+            let bill = try await Superbill.load(clientID: clientID, from: from, to: to, practice: unit.practice,
+                                                on: unit.connection, logger: unit.logger)
+            try await unit.disclose("superbill", clientID: clientID, action: .export)
+            return bill
+        }
     }
 
     public func coordinationSummary(clientID: Int64, to providerID: Int64) async throws -> CoordinationSummary {
@@ -77,8 +91,11 @@ extension UnitOfWork {
         return .init(asOf: day, clients: reports, flaggedClients: reports.filter { !$0.flags.isEmpty }.count)
     }
 
+    /// A summary leaves the practice: its export is recorded with the recipient.
     public func coordinationSummary(clientID: Int64, to providerID: Int64) async throws -> CoordinationSummary {
-        try await CoordinationSummary.load(clientID: clientID, to: providerID, practice: practice, now: now, on: connection,
-                                           logger: logger)
+        let summary = try await CoordinationSummary.load(clientID: clientID, to: providerID, practice: practice, now: now,
+                                                         on: connection, logger: logger)
+        try await disclose("coordination_summary", clientID: clientID, action: .export, to: providerID)
+        return summary
     }
 }

@@ -61,6 +61,13 @@ public struct UnitOfWork: Sendable {
     public let logger: Logger
 
     var today: CalendarDate { now.today }
+
+    /// Records that clinical data was read, or exported to a provider (accounting of disclosures).
+    public func disclose(_ entity: String, id: Int64? = nil, clientID: Int64? = nil, action: Audit.Disclosure = .read,
+                         to providerID: Int64? = nil) async throws {
+        try await Audit.disclose(action, entity: entity, entityID: id, clientID: clientID, recipientProviderID: providerID,
+                                 on: connection, logger: logger)
+    }
 }
 
 /// The use cases every face calls. A face parses and renders; it decides nothing.
@@ -88,7 +95,8 @@ public struct PracticeService: Sendable {
     func run<Result: Sendable>(readOnly: Bool, _ body: (UnitOfWork) async throws -> Result) async throws -> Result {
         let (context, logger) = (context, logger)
         return try await database.transaction { connection in
-            if readOnly { try await connection.query("SET TRANSACTION READ ONLY", logger: logger) }
+            // A report reads one snapshot; it still writes its read event to the audit log.
+            if readOnly { try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger) }
             let instant = try await context.clock.instant(on: connection, logger: logger)
             let practice = try await Practices.resolve(context.practiceID, on: connection, logger: logger)
             try await connection.query("""

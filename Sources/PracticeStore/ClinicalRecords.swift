@@ -91,8 +91,10 @@ public enum ClinicalRecords {
         _ = try await Scheduling.get(appointmentID, practice: practice, on: connection, logger: logger)
         var result: [Feedback] = []
         let rows = try await connection.query("""
-            SELECT id, region, pressure::int, discomfort::int, action, note, recorded_at FROM pressure_feedback
-            WHERE practice_id = \(practice.id) AND appointment_id = \(appointmentID) ORDER BY recorded_at, id
+            SELECT id, region, pressure::int, discomfort::int, action, note, recorded_at FROM pressure_feedback f
+            WHERE practice_id = \(practice.id) AND appointment_id = \(appointmentID)
+              AND NOT EXISTS (SELECT 1 FROM pressure_feedback x WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id)
+            ORDER BY recorded_at, id
             """, logger: logger)
         for try await (id, region, pressure, discomfort, action, note, at) in rows.decode((Int64, String, Int, Int, String, String?, Date).self) {
             guard let act = PressureAction(rawValue: action), let place = BodyRegion(rawValue: region) else {

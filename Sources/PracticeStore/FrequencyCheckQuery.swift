@@ -89,11 +89,16 @@ public enum FrequencyCheckQuery {
                 FROM pain_reports r JOIN cl ON cl.id = r.client_id CROSS JOIN p
                 WHERE r.practice_id = \(practice.id) AND r.source IN ('before_session', 'self_reported')
                   AND r.reported_at <= p.cut AND r.created_at <= p.cut
+                  -- A correction recorded by then replaces the row it supersedes.
+                  AND NOT EXISTS (SELECT 1 FROM pain_reports x
+                                  WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= p.cut)
             ),
             baseline AS (
                 SELECT cs.client_id, r.score FROM course_stats cs CROSS JOIN p
                 JOIN pain_reports r ON r.practice_id = \(practice.id) AND r.appointment_id = cs.first_appointment
                      AND r.source = 'before_session' AND r.created_at <= p.cut
+                     AND NOT EXISTS (SELECT 1 FROM pain_reports x
+                                     WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= p.cut)
             ),
             latest AS (
                 SELECT DISTINCT ON (t.client_id) t.client_id, t.score
@@ -143,6 +148,8 @@ public enum FrequencyCheckQuery {
                 JOIN course_stats cs ON cs.client_id = a.client_id CROSS JOIN p
                 WHERE f.practice_id = \(practice.id) AND f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased'
                   AND f.created_at <= p.cut AND a.day BETWEEN cs.start_day AND p.as_of
+                  AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
+                                  WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= p.cut)
                 GROUP BY a.client_id
             ),
             scr AS (
@@ -154,6 +161,8 @@ public enum FrequencyCheckQuery {
                                  AND k.created_at <= p.cut AND k.cleared_on <= p.as_of) AS cleared
                 FROM screenings s JOIN cl ON cl.id = s.client_id CROSS JOIN p
                 WHERE s.practice_id = \(practice.id) AND s.screened_at <= p.cut AND s.recorded_at <= p.cut
+                  AND NOT EXISTS (SELECT 1 FROM screenings x
+                                  WHERE x.practice_id = s.practice_id AND x.supersedes_id = s.id AND x.recorded_at <= p.cut)
                 ORDER BY s.client_id, s.screened_at DESC, s.id DESC
             )
             SELECT cl.id, cl.name, cl.pain_onset::text, w.counts, cs.start_day::text, cs.last_day::text,

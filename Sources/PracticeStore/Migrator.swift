@@ -88,12 +88,12 @@ public enum Migrator {
     /// A ledger from a newer version, or one whose applied text has changed, stops every command.
     static func refuseUntrusted(_ state: LedgerState) throws {
         if let newest = state.unknown.last {
-            throw PracticeError.database(
+            throw PracticeError.refused(
                 "this database was migrated by a newer version of practice (it has migration \(newest), "
                 + "which this version does not know); use that version or newer")
         }
         if !state.changed.isEmpty {
-            throw PracticeError.database(
+            throw PracticeError.refused(
                 "migration \(state.changed.map(\.name).joined(separator: ", ")) was changed after it was applied "
                 + "(its SHA-256 differs from the ledger's); refusing to run on a schema this version cannot vouch for")
         }

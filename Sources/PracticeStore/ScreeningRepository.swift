@@ -46,6 +46,7 @@ public enum ScreeningRepository {
                               logger: Logger) async throws -> Screening? {
         try await fetch("""
             \(unescaped: columns) WHERE practice_id = \(practiceID) AND client_id = \(clientID)
+              AND NOT EXISTS (SELECT 1 FROM screenings x WHERE x.practice_id = screenings.practice_id AND x.supersedes_id = screenings.id)
             ORDER BY screened_at DESC, id DESC LIMIT 1
             """, on: connection, logger: logger).first
     }

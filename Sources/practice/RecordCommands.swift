@@ -12,7 +12,7 @@ struct FeedbackCommand: AsyncParsableCommand {
             Discomfort above the policy's maximum (5/10) without "eased" is flagged at once, and again in \
             `practice check`. Increasing pressure above that maximum is refused unless --confirm.
             """,
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, Correct.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record one pressure-feedback entry.")
