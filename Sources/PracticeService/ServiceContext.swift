@@ -94,9 +94,8 @@ public struct PracticeService: Sendable {
 
     func run<Result: Sendable>(readOnly: Bool, _ body: (UnitOfWork) async throws -> Result) async throws -> Result {
         let (context, logger) = (context, logger)
-        return try await database.transaction { connection in
-            // A report reads one snapshot; it still writes its read event to the audit log.
-            if readOnly { try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger) }
+        // A report reads one snapshot; it still writes its read event to the audit log.
+        return try await database.transaction(snapshot: readOnly) { connection in
             let instant = try await context.clock.instant(on: connection, logger: logger)
             let practice = try await Practices.resolve(context.practiceID, on: connection, logger: logger)
             try await connection.query("""

@@ -57,13 +57,17 @@ public struct PracticeDatabase: Sendable {
     }
 
     /// One transaction; errors come back unwrapped and mapped to `PracticeError` where we know them.
+    /// `snapshot` makes it REPEATABLE READ: every query in it sees the same moment (reports).
     public func transaction<Result: Sendable>(
-        _ body: (PostgresConnection) async throws -> Result
+        snapshot: Bool = false, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let scope = scope.current
         let logger = logger
         do {
             return try await client.withTransaction(logger: logger) { connection in
+                if snapshot {
+                    try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+                }
                 if scope.practiceID != nil || scope.actor != nil {
                     try await connection.query("""
                         SELECT set_config('practice.practice_id', \(scope.practiceID.map(String.init) ?? ""), true),
