@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PracticeCLITests",
-            dependencies: ["PracticeCore", "PracticeStore", "PracticeTestSupport",
+            dependencies: ["PracticeCore", "PracticeStore", "PracticeService", "PracticeTestSupport",
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
     ],

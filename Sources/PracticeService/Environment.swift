@@ -144,12 +144,20 @@ extension PracticeService {
             try cluster.start()
             try await ensureDatabaseExists(cluster, logger: logger)
         }
-        return try await PracticeDatabase.withDatabase(url: target.ownerURL, logger: logger) { database in
-            if dryRun {
-                let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
-                return (pending.map(\.name), [])
+        let owner = target.ownerURL
+        do {
+            return try await PracticeDatabase.withDatabase(url: owner, logger: logger) { database in
+                if dryRun {
+                    let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
+                    return (pending.map(\.name), [])
+                }
+                return ([], try await Migrator.migrate(database, grantingTo: [target.url.user]).map(\.name))
             }
-            return ([], try await Migrator.migrate(database, grantingTo: [target.url.user]).map(\.name))
+        } catch let error as PracticeError where error.description.contains("permission denied") {
+            // The app role owns nothing, so it cannot change the schema: say which URL is missing.
+            throw PracticeError.refused(
+                "\(owner.user) may not change the schema (\(error.description)); run `practice migrate` as the schema's "
+                + "owner by setting PRACTICE_OWNER_URL")
         }
     }
 

@@ -464,16 +464,16 @@ public struct EmbeddedPostgres: Sendable {
 ///
 /// posix_spawn and waitpid rather than Foundation's `Process`: `pg_ctl start` leaves a daemon
 /// behind, and `Process` could miss its child's exit once that daemon held inherited descriptors.
-enum Shell {
-    struct Result {
-        var status: Int32
-        var output: String
-        var lastLine: String {
+package enum Shell {
+    package struct Result {
+        package var status: Int32
+        package var output: String
+        package var lastLine: String {
             output.split(separator: "\n").last.map(String.init) ?? "exit status \(status)"
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String], directory: String? = nil, input: String? = nil) throws -> Result {
+    package static func run(_ executable: String, _ arguments: [String], directory: String? = nil, input: String? = nil) throws -> Result {
         var stdin = "/dev/null"
         if let input {
             stdin = FileManager.default.temporaryDirectory.appendingPathComponent("practice-\(UUID().uuidString).in").path
