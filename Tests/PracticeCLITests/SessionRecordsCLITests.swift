@@ -33,7 +33,7 @@ struct SessionRecordsCLITests {
                                     "--therapist", therapist, "--json"))
         #expect(try cli.run("screening", "record", client, "--weight-loss-or-fever", "no", "--bilateral-numbness-or-bowel-bladder", "no",
                             "--cancer-or-major-trauma", "no").status == 0)
-        let yesterday = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400) - 1)
+        let yesterday = practiceToday().adding(days: -1)
         let booked = try cli.run("appointment", "book", client, "--therapist", therapist, "--at", "\(yesterday) 10:00", "--past", "--json")
         #expect(booked.status == 0, "\(booked.stderr)")
         let appointment = String((try booked.object()["appointments"] as! [[String: Any]])[0]["id"] as! Int)

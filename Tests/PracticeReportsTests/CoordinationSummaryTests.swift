@@ -35,6 +35,7 @@ struct CoordinationSummaryTests {
     func summary(client name: String, to kind: ProviderKind) async throws -> (CoordinationSummary, [String: Int]) {
         try await TestDatabase.withFresh { database in
             _ = try await DemoPractice.seed(database)
+            try await TestDatabase.scopeToFirstPractice(database)
             return try await database.read { c in
                 let practice = try await Practices.resolve(nil, on: c, logger: logger)
                 let client = try await ClientRepository.list(practiceID: practice.id, search: name, on: c, logger: logger)[0]

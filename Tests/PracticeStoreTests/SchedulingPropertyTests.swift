@@ -165,8 +165,7 @@ struct FrequencyCheckStoreTests {
     @Test func theDemoPracticeFlagsExactlyTheClientsTheRulesSay() async throws {
         try await TestDatabase.withFresh { database in
             _ = try await DemoPractice.seed(database)
-            let demo = try await database.read { try await Practices.resolve(nil, on: $0, logger: logger) }
-            database.scope.set(practiceID: demo.id)
+            try await TestDatabase.scopeToFirstPractice(database)
             let reports = try await database.read { c in
                 let practice = try await Practices.resolve(nil, on: c, logger: logger)
                 let now = try await c.practiceNow(practice, logger: logger)
@@ -196,6 +195,7 @@ struct FrequencyCheckStoreTests {
     @Test func policyNumbersComeFromThePractice() async throws {
         try await TestDatabase.withFresh { database in
             _ = try await DemoPractice.seed(database)
+            try await TestDatabase.scopeToFirstPractice(database)
             let reports = try await database.read { c in
                 _ = try await c.query("UPDATE practices SET max_visits_per_week = 4, course_cap_sessions = 12", logger: logger)
                 let practice = try await Practices.resolve(nil, on: c, logger: logger)

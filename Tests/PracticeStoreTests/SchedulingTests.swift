@@ -146,7 +146,7 @@ struct SchedulingTests {
     @Test func acuteAndLengthWarnings() async throws {
         try await TestDatabase.withFresh { database in
             let f = try await TestPractice.create(database)
-            let today = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
+            let today = practiceToday(f.practice.timeZone)
             let client = try await database.transaction { c in
                 let client = try await ClientRepository.add(
                     try NewClient(name: "Grace Liu", dateOfBirth: CalendarDate(parsing: "1995-07-14"), painOnset: today.adding(days: -10),

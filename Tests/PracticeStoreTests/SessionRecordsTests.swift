@@ -13,7 +13,7 @@ struct SessionRecordsTests {
     /// A client with one visit yesterday (so it can be completed), checked in.
     func visit(_ database: PracticeDatabase, _ f: TestPractice, name: String = "Ana Ruiz") async throws -> (Client, AppointmentView) {
         let client = try await f.screenedClient(name, in: database)
-        let yesterday = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400) - 1)
+        let yesterday = practiceToday(f.practice.timeZone).adding(days: -1)
         let visit = try await f.book(database, client: client.id, at: at(yesterday, 10), past: true).appointments[0]
         return (client, visit)
     }
@@ -151,7 +151,8 @@ struct SessionRecordsTests {
         try await TestDatabase.withFresh { database in
             let f = try await TestPractice.create(database)
             let p = f.practice
-            let today = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
+            // Today where the practice is: the store checks dates against it.
+            let today = PracticeNow(instant: Date(), timeZone: p.timeZone).today
             let (client, visit) = try await visit(database, f)
             // A prescription for 1 session: the next booking warns, and so does a visit after it expires.
             let prescription = try await database.transaction {
@@ -214,6 +215,7 @@ struct SessionRecordsTests {
     @Test func aReferralIsDraftedFromTheChecksFlag() async throws {
         try await TestDatabase.withFresh { database in
             _ = try await DemoPractice.seed(database)
+            try await TestDatabase.scopeToFirstPractice(database)
             let letters = try await database.read { c in
                 let practice = try await Practices.resolve(nil, on: c, logger: logger)
                 let maria = try await ClientRepository.list(practiceID: practice.id, search: "Maria Rossi", on: c, logger: logger)[0]

@@ -62,6 +62,17 @@ public enum TestDatabase {
         }
     }
 
+    /// Scopes the test's store calls to the database's first practice (e.g. the demo's), as the
+    /// service does in every transaction: row-level security shows nothing without it.
+    public static func scopeToFirstPractice(_ database: PracticeDatabase) async throws {
+        let id = try await database.client.withConnection { connection in
+            try await connection.query("SELECT min(id) FROM practices", logger: logger).decode(Int64?.self)
+                .reduce(into: Int64?.none) { $0 = $1 }
+        }
+        database.scope.set(practiceID: id)
+        if database.scope.actor == nil { database.scope.set(actor: "test") }
+    }
+
     /// The number of rows in each practice table: "nothing was written" is this not changing.
     public static func rowCounts(_ database: PracticeDatabase) async throws -> [String: Int] {
         let tables = ["practices", "staff", "providers", "clients", "screenings", "clearances", "appointment_series",

@@ -62,3 +62,9 @@ public struct TestPractice: Sendable {
 public func futureMonday(_ weeks: Int = 2) -> CalendarDate {
     IsoWeek(containing: CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))).adding(weeks: weeks).monday
 }
+
+/// Today where a practice is (tests' practices are in New York unless they say otherwise): near
+/// midnight UTC, "today" in UTC is already tomorrow there.
+public func practiceToday(_ timeZone: String = "America/New_York") -> CalendarDate {
+    PracticeNow(instant: Date(), timeZone: timeZone).today
+}
