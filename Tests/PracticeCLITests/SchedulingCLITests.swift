@@ -177,4 +177,26 @@ struct SchedulingCLITests {
         let days = try schedule.object()["days"] as! [[String: Any]]
         #expect(days.reduce(0) { $0 + ($1["appointments"] as! [Any]).count } > 0)
     }
+
+    /// `practice audit`: writes by the database's triggers, and reads and exports by the service.
+    @Test func theAuditLogListsWritesReadsAndExports() async throws {
+        let (cli, _) = try await CLI.fresh(migrated: false)
+        #expect(try cli.run("demo").status == 0)
+        let reader = CLI(environment: cli.environment.merging(["PRACTICE_ACTOR": "auditor"]) { $1 })
+        #expect(try reader.run("client", "show", "13").status == 0)
+        #expect(try reader.run("report", "coordination", "13", "--to", "2", "--format", "md").status == 0)
+        let listed = try cli.run("audit", "--client", "13", "--json")
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let events = try #require(try listed.json() as? [[String: Any]])
+        let mine = events.filter { $0["actor"] as? String == "cli:auditor" }
+        #expect(mine.map { $0["action"] as? String } == ["read", "export"])
+        #expect(mine.last?["recipient_provider_id"] as? Int == 2)
+        #expect(events.contains { $0["action"] as? String == "insert" && $0["table"] as? String == "session_notes" })
+        #expect(events.allSatisfy { $0["client_id"] as? Int == 13 })
+        let table = try cli.run("audit", "--client", "13")
+        #expect(table.stdout.contains("export") && !table.stdout.contains("Maria Rossi"))
+        #expect(try cli.run("audit", "--since", "2999-01-01").stdout.contains("no events"))
+        let unknown = try cli.run("audit", "--client", "999")
+        #expect(unknown.status == 1 && unknown.stderr.contains("999"))
+    }
 }
