@@ -12,15 +12,19 @@ public enum PracticeError: Error, Sendable, Equatable, CustomStringConvertible {
     case refused(String)
     /// The database holds no practice, or several and none was chosen.
     case practiceSelection(String)
-    /// The database can't be reached or set up.
+    /// The database answered with something this version did not expect (an unknown SQLSTATE,
+    /// a value it does not know, a failed migration). Exit status 1, like any refusal.
     case database(String)
+    /// The database cannot be reached, or the connection was lost mid-command. The only error
+    /// with exit status 69.
+    case unavailable(String)
 
     public var description: String {
         switch self {
         case .invalid(let field, let reason): "\(field): \(reason)"
         case .notFound(let entity, let id): "\(entity) \(id) not found"
         case .duplicate(let message), .conflict(let message), .refused(let message),
-             .practiceSelection(let message), .database(let message):
+             .practiceSelection(let message), .database(let message), .unavailable(let message):
             message
         }
     }

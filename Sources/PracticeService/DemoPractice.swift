@@ -41,23 +41,26 @@ public enum DemoPractice {
     }
 
     /// Creates the demo practice unless it is already there; either way returns what it holds.
+    /// The practice and everything in it go in one transaction: a run cut short leaves nothing.
     public static func seed(_ database: PracticeDatabase, clock: ServiceClock = .database) async throws -> Summary {
         let logger = database.logger
+        let context = ServiceContext(actorLabel: "demo", clock: clock)
         let practiceID: Int64 = try await database.transaction { connection in
             // Serialise concurrent `practice demo` runs so that two never both create it.
             try await connection.query("SELECT pg_advisory_xact_lock(6277243, 2)", logger: logger)
-            try await connection.setActor("demo", logger: logger)
+            try await connection.setActor(context.actor, logger: logger)
             if let existing = try await Practices.find(named: name, on: connection, logger: logger) { return -existing.id }
-            return try await Practices.create(name: name, timeZone: timeZone, on: connection, logger: logger).id
+            // Creating the practice scopes the rest of this transaction to it.
+            let practice = try await Practices.create(name: name, timeZone: timeZone, on: connection, logger: logger)
+            let instant = try await context.clock.instant(on: connection, logger: logger)
+            let unit = UnitOfWork(connection: connection, practice: practice,
+                                  now: PracticeNow(instant: instant, timeZone: practice.timeZone), context: context, logger: logger)
+            let therapists = try await populate(unit)
+            try await bookAhead(unit, therapists: therapists)
+            return practice.id
         }
         let service = PracticeService(database: database,
                                       context: ServiceContext(practiceID: abs(practiceID), actorLabel: "demo", clock: clock))
-        if practiceID > 0 {
-            try await service.write { unit in
-                let therapists = try await populate(unit)
-                try await bookAhead(unit, therapists: therapists)
-            }
-        }
         return try await service.read { try await summary(of: $0, created: practiceID > 0) }
     }
 

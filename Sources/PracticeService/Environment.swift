@@ -53,15 +53,21 @@ public struct ConnectionPolicy: Sendable {
     public var allowSuperuser: Bool
     /// Told once per command when the connection is a superuser's and that is allowed.
     public var warn: @Sendable (String) -> Void
+    /// Called when a connection does not arrive within `PracticeDatabase.connectDeadline`: the
+    /// server is unreachable or went away mid-command. The command line exits there (69).
+    public var stalled: (@Sendable (Duration) -> Void)?
 
-    public init(allowSuperuser: Bool = false, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(allowSuperuser: Bool = false, warn: @escaping @Sendable (String) -> Void = { _ in },
+                stalled: (@Sendable (Duration) -> Void)? = nil) {
         self.allowSuperuser = allowSuperuser
         self.warn = warn
+        self.stalled = stalled
     }
 
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
-                                       warn: @escaping @Sendable (String) -> Void) -> ConnectionPolicy {
-        ConnectionPolicy(allowSuperuser: environment["PRACTICE_ALLOW_SUPERUSER"] == "1", warn: warn)
+                                       warn: @escaping @Sendable (String) -> Void,
+                                       stalled: (@Sendable (Duration) -> Void)? = nil) -> ConnectionPolicy {
+        ConnectionPolicy(allowSuperuser: environment["PRACTICE_ALLOW_SUPERUSER"] == "1", warn: warn, stalled: stalled)
     }
 }
 
@@ -76,16 +82,16 @@ extension PracticeService {
         var policy = migrations
         if case .embedded(let cluster) = target {
             try cluster.start()
-            try await ensureDatabaseExists(cluster, logger: logger)
+            try await ensureDatabaseExists(cluster, logger: logger, stalled: connection.stalled)
             policy = policy ?? .apply
         }
         let chosen = policy ?? .require
-        return try await PracticeDatabase.withDatabase(url: target.url, logger: logger) { database in
+        return try await PracticeDatabase.withDatabase(url: target.url, logger: logger, stalled: connection.stalled) { database in
             switch chosen {
             case .apply:
                 let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
                 if !pending.isEmpty {
-                    try await PracticeDatabase.withDatabase(url: target.ownerURL, logger: logger) { owner in
+                    try await PracticeDatabase.withDatabase(url: target.ownerURL, logger: logger, stalled: connection.stalled) { owner in
                         try await Migrator.migrate(owner, grantingTo: [target.url.user])
                     }
                 }
@@ -139,14 +145,15 @@ extension PracticeService {
 
     /// `practice migrate`: as the owner (PRACTICE_OWNER_URL, else DATABASE_URL, else the embedded
     /// owner role), then grants the app role what it needs.
-    public static func migrate(target: DatabaseTarget, dryRun: Bool, logger: Logger) async throws -> (pending: [String], applied: [String]) {
+    public static func migrate(target: DatabaseTarget, dryRun: Bool, connection: ConnectionPolicy = ConnectionPolicy(),
+                               logger: Logger) async throws -> (pending: [String], applied: [String]) {
         if case .embedded(let cluster) = target {
             try cluster.start()
-            try await ensureDatabaseExists(cluster, logger: logger)
+            try await ensureDatabaseExists(cluster, logger: logger, stalled: connection.stalled)
         }
         let owner = target.ownerURL
         do {
-            return try await PracticeDatabase.withDatabase(url: owner, logger: logger) { database in
+            return try await PracticeDatabase.withDatabase(url: owner, logger: logger, stalled: connection.stalled) { database in
                 if dryRun {
                     let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
                     return (pending.map(\.name), [])
@@ -161,9 +168,11 @@ extension PracticeService {
         }
     }
 
-    static func ensureDatabaseExists(_ cluster: EmbeddedPostgres, logger: Logger) async throws {
+    static func ensureDatabaseExists(_ cluster: EmbeddedPostgres, logger: Logger,
+                                     stalled: (@Sendable (Duration) -> Void)? = nil) async throws {
         let name = EmbeddedPostgres.databaseName
-        try await PracticeDatabase.withDatabase(url: cluster.ownerURL.with(database: "postgres"), logger: logger) { database in
+        try await PracticeDatabase.withDatabase(url: cluster.ownerURL.with(database: "postgres"), logger: logger,
+                                                stalled: stalled) { database in
             try await database.read { connection in
                 let rows = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger)
                 for try await _ in rows.decode(Int.self) { return }

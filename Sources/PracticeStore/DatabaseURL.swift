@@ -71,7 +71,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             configuration = .init(host: host ?? "localhost", port: port, username: user, password: password,
                                   database: database, tls: tls)
         }
-        configuration.options.connectTimeout = .seconds(15)
+        configuration.options.connectTimeout = .seconds(5)
         // A CLI run opens a connection or two; keep the pool small and let it close quickly.
         configuration.options.maximumConnections = 8
         return configuration

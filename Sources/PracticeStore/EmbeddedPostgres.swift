@@ -133,7 +133,7 @@ public struct EmbeddedPostgres: Sendable {
             let version = try clusterVersion() ?? 0
             let result = try runTool("pg_ctl", ["start", "-w", "-t", "60", "-D", clusterDirectory, "-l", logFile], version: version)
             guard result.status == 0 else {
-                throw PracticeError.database("could not start PostgreSQL in \(clusterDirectory): \(result.lastLine); see \(logFile)")
+                throw PracticeError.unavailable("could not start PostgreSQL in \(clusterDirectory): \(result.lastLine); see \(logFile)")
             }
             return true
         }
@@ -143,7 +143,7 @@ public struct EmbeddedPostgres: Sendable {
         guard try status().state == .running else { return }
         let result = try runTool("pg_ctl", ["stop", "-w", "-m", "fast", "-D", clusterDirectory], version: try clusterVersion() ?? 0)
         guard result.status == 0 else {
-            throw PracticeError.database("could not stop PostgreSQL: \(result.lastLine)")
+            throw PracticeError.unavailable("could not stop PostgreSQL: \(result.lastLine)")
         }
     }
 
@@ -425,7 +425,7 @@ public struct EmbeddedPostgres: Sendable {
         let environment = ProcessInfo.processInfo.environment
         if let bin = environment["PG_BIN_DIR"], !bin.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: "\(bin)/\(tool)") else {
-                throw PracticeError.database("PG_BIN_DIR is \(bin), which has no \(tool)")
+                throw PracticeError.unavailable("PG_BIN_DIR is \(bin), which has no \(tool)")
             }
             return "\(bin)/\(tool)"
         }
@@ -433,7 +433,7 @@ public struct EmbeddedPostgres: Sendable {
             let path = "\(debianRoot)/\(version)/bin/\(tool)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
             if installedVersions().isEmpty, let found = searchPath(tool) { return found }
-            throw PracticeError.database(
+            throw PracticeError.unavailable(
                 "this database was created by PostgreSQL \(version), whose \(tool) is not installed; "
                 + "install it with `apt-get install -y postgresql-\(version)` or set PG_BIN_DIR to its bin folder")
         }
@@ -441,7 +441,7 @@ public struct EmbeddedPostgres: Sendable {
             return "\(debianRoot)/\(newest)/bin/\(tool)"
         }
         if let found = searchPath(tool) { return found }
-        throw PracticeError.database(
+        throw PracticeError.unavailable(
             "PostgreSQL's \(tool) was not found; install it with `apt-get install -y postgresql` or set PG_BIN_DIR")
     }
 

@@ -17,12 +17,14 @@ public enum DatabaseErrors {
         if error is PracticeError { return error }
         guard let psql = error as? PSQLError else {
             if String(reflecting: type(of: error)).contains("ConnectionPoolError") {
-                return PracticeError.database("cannot connect to PostgreSQL; check DATABASE_URL, or `practice db status`")
+                return PracticeError.unavailable("cannot connect to PostgreSQL; check DATABASE_URL, or `practice db status`")
             }
             return error
         }
         guard psql.code == .server, let info = psql.serverInfo else {
-            return PracticeError.database("cannot reach PostgreSQL (\(psql.code)); is it running? Try `practice db status`")
+            return PracticeError.unavailable(
+                "lost the connection to PostgreSQL, or could not open one; nothing of this command was saved. "
+                + "Is it running? Try `practice db status`")
         }
         let state = info[.sqlState] ?? ""
         let constraint = info[.constraintName] ?? ""
@@ -43,8 +45,11 @@ public enum DatabaseErrors {
             return PracticeError.refused(message)
         case "22007", "22008":
             return PracticeError.invalid(field: "date", reason: message)
+        case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
+            // The server is shutting down, restarting or refusing connections.
+            return PracticeError.unavailable("PostgreSQL is not available (\(message)); nothing of this command was saved")
         default:
-            return PracticeError.database("\(message) (SQLSTATE \(state))")
+            return PracticeError.database("unexpected database error: \(message) (SQLSTATE \(state)); nothing was saved")
         }
     }
 

@@ -22,6 +22,37 @@ public final class TransactionScope: Sendable {
     public var actor: String? { current.actor }
 }
 
+/// Connections asked for and not yet handed over. A connection that takes longer than the
+/// deadline to arrive means the server is unreachable or gone (stopped, restarting, killed): a
+/// pool would keep trying, so the process is told and can give up.
+///
+/// It also keeps the connections in use: one that closes under a running command (its backend
+/// killed, the server restarted) may leave the driver waiting for an answer that cannot come.
+public final class LeaseWatch: Sendable {
+    let waiting = Mutex<[UInt64: ContinuousClock.Instant]>([:])
+    let inUse = Mutex<[UInt64: PostgresConnection]>([:])
+    let counter = Mutex<UInt64>(0)
+
+    func using(_ connection: PostgresConnection, token: UInt64) { inUse.withLock { $0[token] = connection } }
+    func done(_ token: UInt64) { _ = inUse.withLock { $0.removeValue(forKey: token) } }
+
+    /// Whether a connection a command is still using has closed.
+    var lostConnection: Bool { inUse.withLock { $0.values.contains { $0.isClosed } } }
+
+    func begin() -> UInt64 {
+        let token = counter.withLock { value -> UInt64 in value += 1; return value }
+        waiting.withLock { $0[token] = .now }
+        return token
+    }
+
+    func end(_ token: UInt64) { _ = waiting.withLock { $0.removeValue(forKey: token) } }
+
+    /// How long the oldest request has waited.
+    var longestWait: Duration? {
+        waiting.withLock { requests in requests.values.min().map { ContinuousClock.now - $0 } }
+    }
+}
+
 /// The store's handle on PostgreSQL: a running `PostgresClient` plus the logger queries use.
 ///
 /// Repositories are static functions that take a `PostgresConnection`, so any number of them
@@ -31,13 +62,27 @@ public struct PracticeDatabase: Sendable {
     public let logger: Logger
     /// Applied at the start of every `transaction` when set; empty unless a caller sets it.
     public let scope = TransactionScope()
+    let leases = LeaseWatch()
 
-    /// Runs `body` with a live client: the client's `run()` goes in a task beside it and is
-    /// cancelled when `body` returns, as PostgresNIO's lifecycle asks.
+    /// How long a connection may take to arrive before `withDatabase`'s `stalled` is called: with
+    /// the second a lost connection is given, a command ends within 5 s of losing its database.
+    public static let connectDeadline: Duration = .seconds(4)
+    /// How long a command may keep waiting on a connection that has closed.
+    public static let lostDeadline: Duration = .seconds(1)
+
+    /// Runs `body` with a live client. The client's `run()` goes in a task beside it and is
+    /// cancelled when `body` returns, without waiting for the pool to wind down (a pool whose
+    /// server is gone may take a while to notice).
+    ///
+    /// `stalled` is called once if a connection asked for does not arrive within
+    /// `connectDeadline`: the server cannot be reached, or went away mid-command. A command-line
+    /// run exits there (69); PostgreSQL rolls back whatever transaction was open, so nothing is
+    /// half-written.
     @discardableResult
     public static func withDatabase<Result: Sendable>(
         url: DatabaseURL,
         logger: Logger,
+        stalled: (@Sendable (Duration) -> Void)? = nil,
         _ body: @Sendable (PracticeDatabase) async throws -> Result
     ) async throws -> Result {
         // The pool's own chatter (including a benign warning when the first lease races `run()`)
@@ -45,14 +90,38 @@ public struct PracticeDatabase: Sendable {
         var background = logger
         background.logLevel = max(logger.logLevel, .error)
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: background)
-        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            do {
-                return try await body(PracticeDatabase(client: client, logger: logger))
-            } catch {
-                throw DatabaseErrors.map(error)
+        let database = PracticeDatabase(client: client, logger: logger)
+        let runner = Task { await client.run() }
+        let watchdog = stalled.map { stalled in
+            Task {
+                var lostSince: ContinuousClock.Instant?
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    if let wait = database.leases.longestWait, wait > connectDeadline {
+                        stalled(wait)
+                        return
+                    }
+                    if database.leases.lostConnection {
+                        let since = lostSince ?? .now
+                        lostSince = since
+                        if ContinuousClock.now - since > lostDeadline {
+                            stalled(ContinuousClock.now - since)
+                            return
+                        }
+                    } else {
+                        lostSince = nil
+                    }
+                }
             }
+        }
+        defer {
+            watchdog?.cancel()
+            runner.cancel()
+        }
+        do {
+            return try await body(database)
+        } catch {
+            throw DatabaseErrors.map(error)
         }
     }
 
@@ -63,8 +132,16 @@ public struct PracticeDatabase: Sendable {
     ) async throws -> Result {
         let scope = scope.current
         let logger = logger
+        let lease = leases.begin()
+        // Watched until withTransaction returns: its COMMIT or ROLLBACK may wait on a dead connection.
+        defer {
+            leases.end(lease)
+            leases.done(lease)
+        }
         do {
             return try await client.withTransaction(logger: logger) { connection in
+                leases.end(lease)
+                leases.using(connection, token: lease)
                 if snapshot {
                     try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
                 }
@@ -85,8 +162,17 @@ public struct PracticeDatabase: Sendable {
     public func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let current = scope.current
         if current.practiceID != nil || current.actor != nil { return try await transaction(body) }
+        let lease = leases.begin()
+        defer {
+            leases.end(lease)
+            leases.done(lease)
+        }
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await client.withConnection { connection in
+                leases.end(lease)
+                leases.using(connection, token: lease)
+                return try await body(connection)
+            }
         } catch {
             throw DatabaseErrors.map(error)
         }

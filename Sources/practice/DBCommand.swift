@@ -103,7 +103,7 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (pending, applied) = try await PracticeService.migrate(target: try DatabaseTarget.fromEnvironment(), dryRun: dryRun,
+        let (pending, applied) = try await PracticeService.migrate(target: try DatabaseTarget.fromEnvironment(), dryRun: dryRun, connection: connectionPolicy,
                                                                    logger: logger)
         let report = Report(dryRun: dryRun, pending: pending, applied: applied)
         if output.json { return try Output.json(report) }

@@ -55,7 +55,7 @@ enum Main {
 extension PracticeError {
     var exitCode: Int32 {
         switch self {
-        case .database: 69
+        case .unavailable: 69
         default: 1
         }
     }

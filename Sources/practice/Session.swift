@@ -31,7 +31,15 @@ func withService<Result: Sendable>(
 }
 
 /// A superuser connection is refused unless PRACTICE_ALLOW_SUPERUSER=1, which warns on every command.
-let connectionPolicy = ConnectionPolicy.fromEnvironment(warn: { Output.warn($0) })
+///
+/// A connection that does not arrive within 5 s ends the command with exit status 69: the server
+/// cannot be reached, or went away mid-command. PostgreSQL rolls back the open transaction, so
+/// nothing is half-written.
+let connectionPolicy = ConnectionPolicy.fromEnvironment(warn: { Output.warn($0) }, stalled: { waited in
+    Output.write("practice: error: lost PostgreSQL: the server is stopped, unreachable, or dropped the connection; "
+                 + "nothing of this command was saved. Try `practice db status`\n", to: STDERR_FILENO)
+    exit(69)
+})
 
 extension Output {
     static func warn(_ warning: PracticeCore.Warning) { warn(warning.description) }
