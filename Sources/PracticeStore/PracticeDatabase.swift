@@ -66,7 +66,7 @@ public struct PracticeDatabase: Sendable {
 
     /// How long a connection may take to arrive before `withDatabase`'s `stalled` is called: with
     /// the second a lost connection is given, a command ends within 5 s of losing its database.
-    public static let connectDeadline: Duration = .seconds(4)
+    public static let connectDeadline: Duration = .milliseconds(3500)
     /// How long a command may keep waiting on a connection that has closed.
     public static let lostDeadline: Duration = .seconds(1)
 
@@ -96,7 +96,7 @@ public struct PracticeDatabase: Sendable {
             Task {
                 var lostSince: ContinuousClock.Instant?
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(200))
+                    try? await Task.sleep(for: .milliseconds(100))
                     if let wait = database.leases.longestWait, wait > connectDeadline {
                         stalled(wait)
                         return
