@@ -20,6 +20,14 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         self.day = day
     }
 
+    /// A day known to exist in every year (January 1, January 4, December 28), in any year at
+    /// all: week arithmetic near the ends of the range may step outside 1...9999, and must not trap.
+    init(anyYear year: Int, fixedMonth month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
     /// Parses `YYYY-MM-DD`, the only form the command line and the database exchange.
     public init(parsing text: String) throws(DateParseError) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)

@@ -25,13 +25,13 @@ public struct IsoWeek: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// The ISO week a date falls in.
     public init(containing date: CalendarDate) {
         let thursday = date.adding(days: 4 - date.isoWeekday)
-        let firstOfYear = try! CalendarDate(year: thursday.year, month: 1, day: 1)
+        let firstOfYear = CalendarDate(anyYear: thursday.year, fixedMonth: 1, day: 1)
         self.year = thursday.year
         self.week = firstOfYear.days(until: thursday) / 7 + 1
     }
 
     public var monday: CalendarDate {
-        let january4 = try! CalendarDate(year: year, month: 1, day: 4)
+        let january4 = CalendarDate(anyYear: year, fixedMonth: 1, day: 4)
         return january4.adding(days: 1 - january4.isoWeekday + (week - 1) * 7)
     }
 
@@ -45,7 +45,7 @@ public struct IsoWeek: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     static func weeksIn(year: Int) -> Int {
         // A year has 53 ISO weeks when its December 28 falls in week 53.
-        let december28 = try! CalendarDate(year: year, month: 12, day: 28)
+        let december28 = CalendarDate(anyYear: year, fixedMonth: 12, day: 28)
         return IsoWeek(containing: december28).week
     }
 

@@ -13,11 +13,10 @@ public enum FHIRRenderer {
             return url
         }
         let iso = ISO8601DateFormatter()
+        // The name as written. Family and given names are not recorded separately, and guessing them
+        // at a space gets "Mary Ann Smith", "José Luis García Márquez" and "Nguyễn Văn An" wrong.
         func name(_ text: String) -> [[String: Any]] {
-            let parts = text.split(separator: " ").map(String.init)
-            var value: [String: Any] = ["text": text]
-            if parts.count > 1 { value["family"] = parts.last!; value["given"] = Array(parts.dropLast()) }
-            return [value]
+            [["text": text]]
         }
 
         let patient = add(["resourceType": "Patient", "name": name(s.client.name), "birthDate": s.clientBorn.description,

@@ -1,33 +1,36 @@
 import Foundation
 import PracticeCore
 
-/// Markdown for email: plain tables, no images.
+/// Markdown for email: plain tables, no images. Every piece of recorded text is escaped, so a
+/// name or a note can neither inject HTML nor break the layout.
 public enum MarkdownRenderer {
     public static func render(_ s: CoordinationSummary) -> String {
+        let e = MarkdownText.escape
         var md: [String] = []
-        md.append("# \(s.title)")
+        md.append("# \(e(s.title))")
         md.append("")
-        md.append("**\(s.practice.name)** · \(s.generatedOn)")
+        md.append("**\(e(s.practice.name))** · \(s.generatedOn)")
         md.append("")
-        md.append("**To:** \(s.addressee.name) (\(s.addresseeKind.cliName))" + (s.addressee.lines.isEmpty ? "" : " — " + s.addressee.lines.joined(separator: ", ")))
-        md.append("**Client:** \(s.client.name), born \(s.clientBorn)")
+        md.append("**To:** \(e(s.addressee.name)) (\(s.addresseeKind.cliName))"
+                  + (s.addressee.lines.isEmpty ? "" : " — " + s.addressee.lines.map(e).joined(separator: ", ")))
+        md.append("**Client:** \(e(s.client.name)), born \(s.clientBorn)")
         if let t = s.therapist {
-            md.append("**Therapist:** \(t.name)" + (s.therapistMskYears.map { ", \($0.formatted1) years of musculoskeletal experience" } ?? ""))
+            md.append("**Therapist:** \(e(t.name))" + (s.therapistMskYears.map { ", \($0.formatted1) years of musculoskeletal experience" } ?? ""))
         }
         md.append("")
         for section in Section.all(s) {
-            md.append("## \(section.title)")
+            md.append("## \(e(section.title))")
             md.append("")
-            for paragraph in section.paragraphs { md.append(paragraph); md.append("") }
+            for paragraph in section.paragraphs { md.append(e(paragraph)); md.append("") }
             if let table = section.table {
-                md.append("| " + table.header.joined(separator: " | ") + " |")
+                md.append("| " + table.header.map(MarkdownText.cell).joined(separator: " | ") + " |")
                 md.append("|" + table.header.map { _ in "---" }.joined(separator: "|") + "|")
-                for row in table.rows { md.append("| " + row.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |") }
+                for row in table.rows { md.append("| " + row.map(MarkdownText.cell).joined(separator: " | ") + " |") }
                 md.append("")
             }
         }
         md.append("---")
-        md.append(Section.signature(s).joined(separator: "  \n"))
+        md.append(Section.signature(s).map(e).joined(separator: "  \n"))
         return md.joined(separator: "\n") + "\n"
     }
 }
@@ -118,5 +121,28 @@ struct Section {
         [s.therapist?.name ?? s.practice.name,
          s.therapistMskYears.map { "Massage therapist, \($0.formatted1) years in musculoskeletal work" } ?? "Massage therapist",
          s.practice.name, "Generated \(s.generatedOn)"]
+    }
+}
+
+/// Recorded text made safe for Markdown: HTML is escaped (Markdown passes raw HTML through), and
+/// in table cells the column separator and line breaks are too.
+public enum MarkdownText {
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    public static func cell(_ text: String) -> String {
+        escape(text).replacingOccurrences(of: "|", with: "\\|")
+            .split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

@@ -160,18 +160,66 @@ public enum PDFRenderer {
             pango_cairo_show_layout(cr, layout)
         }
 
+        /// A paragraph, broken across pages line by line: a paragraph taller than a page (one
+        /// 3,000-character assessment, or a megabyte) flows on, as in a word processor. Very long
+        /// text is laid out in pieces of a few thousand characters, so layout time stays linear.
         func text(_ text: String, font: String, color: (Double, Double, Double) = (0, 0, 0)) {
-            let layout = makeLayout(text, font: font, width: contentWidth)
-            defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
-            let (_, h) = size(layout)
-            if h > height - 2 * margin - 40 {
-                // Taller than a page: let pango split it line by line.
-                for line in text.split(separator: "\n", omittingEmptySubsequences: false) { self.text(String(line), font: font, color: color) }
-                return
+            for piece in Self.pieces(of: text) {
+                let layout = makeLayout(piece, font: font, width: contentWidth)
+                defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
+                let (_, h) = size(layout)
+                if y + h <= height - margin - 20 {
+                    draw(layout, x: margin, y: y, color: color)
+                    y += h
+                    continue
+                }
+                guard let iterator = pango_layout_get_iter(layout) else { continue }
+                defer { pango_layout_iter_free(iterator) }
+                cairo_set_source_rgb(cr, color.0, color.1, color.2)
+                repeat {
+                    var logical = PangoRectangle()
+                    pango_layout_iter_get_line_extents(iterator, nil, &logical)
+                    let lineHeight = Double(logical.height) / Double(PANGO_SCALE)
+                    let baseline = Double(pango_layout_iter_get_baseline(iterator) - logical.y) / Double(PANGO_SCALE)
+                    ensure(lineHeight)
+                    if let line = pango_layout_iter_get_line_readonly(iterator) {
+                        cairo_set_source_rgb(cr, color.0, color.1, color.2)
+                        cairo_move_to(cr, margin, y + baseline)
+                        pango_cairo_show_layout_line(cr, line)
+                    }
+                    y += lineHeight
+                } while pango_layout_iter_next_line(iterator) != 0
             }
-            ensure(h)
-            draw(layout, x: margin, y: y, color: color)
-            y += h + 3
+            y += 3
+        }
+
+        /// Splits text at line breaks, and a line longer than `limit` characters at a space near
+        /// the limit (or at the limit, for text without spaces); whole short lines go back together.
+        static func pieces(of text: String, limit: Int = 4_000) -> [String] {
+            var pieces: [(text: String, endsLine: Bool)] = []
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                var rest = Substring(line)
+                while rest.count > limit {
+                    let end = rest.index(rest.startIndex, offsetBy: limit)
+                    let space = rest[..<end].lastIndex(of: " ").map { rest.index(after: $0) }
+                    let cut = space.flatMap { rest.distance(from: rest.startIndex, to: $0) > limit / 2 ? $0 : nil } ?? end
+                    pieces.append((String(rest[..<cut]), false))
+                    rest = rest[cut...]
+                }
+                pieces.append((String(rest), true))
+            }
+            var merged: [String] = []
+            var current: (text: String, endsLine: Bool)?
+            for piece in pieces {
+                if let open = current, open.endsLine, open.text.count + piece.text.count < limit {
+                    current = (open.text + "\n" + piece.text, piece.endsLine)
+                } else {
+                    if let open = current { merged.append(open.text) }
+                    current = piece
+                }
+            }
+            if let open = current { merged.append(open.text) }
+            return merged
         }
 
         func heading(_ title: String) {
@@ -189,7 +237,7 @@ public enum PDFRenderer {
             // Natural (unwrapped) widths; narrow columns keep theirs, wide ones share what is left.
             let natural: [Double] = table.header.indices.map { index in
                 ([table.header[index]] + table.rows.map { $0[index] }).map { cell in
-                    let layout = makeLayout(cell, font: "DejaVu Sans Bold 8.5", width: 10_000)
+                    let layout = makeLayout(String(cell.prefix(300)), font: "DejaVu Sans Bold 8.5", width: 10_000)
                     defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
                     return size(layout).0 + 8
                 }.max() ?? 20
@@ -204,6 +252,8 @@ public enum PDFRenderer {
                 columnWidths = natural.map { $0 / natural.reduce(0, +) * contentWidth }
             }
             func row(_ cells: [String], bold: Bool) {
+                // A row must fit on a page: a cell past 1,500 characters says where the rest is.
+                let cells = cells.map { $0.count > 1_500 ? String($0.prefix(1_500)) + " … (continued in the full record)" : $0 }
                 let layouts = cells.enumerated().map { index, cell in
                     makeLayout(cell, font: bold ? "DejaVu Sans Bold 8.5" : "DejaVu Sans 8.5", width: columnWidths[index] - 6)
                 }

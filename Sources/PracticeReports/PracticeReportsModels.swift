@@ -5,20 +5,31 @@ import PracticeCore
 import PracticeStore
 
 /// CSV as RFC 4180 has it: quoted when a field holds a comma, quote or line break.
-enum CSV {
-    static func render(_ header: [String], _ rows: [[String]]) -> String {
+///
+/// A cell a spreadsheet would run as a formula (it begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return) is neutralised with a leading `'`, as OWASP recommends; a plain number such
+/// as `-12.5` is left alone, since no spreadsheet runs it.
+public enum CSV {
+    public static func render(_ header: [String], _ rows: [[String]]) -> String {
         ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func field(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+    static func field(_ raw: String) -> String {
+        let text = neutralised(raw)
+        return text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
             ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    public static func neutralised(_ text: String) -> String {
+        guard let first = text.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) else { return text }
+        if text.wholeMatch(of: /-?[0-9]+(\.[0-9]+)?/) != nil { return text }
+        return "'" + text
     }
 }
 
 func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
-    (["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
-        + rows.map { "| " + $0.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |" })
+    (["| " + header.map(MarkdownText.cell).joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+        + rows.map { "| " + $0.map(MarkdownText.cell).joined(separator: " | ") + " |" })
         .joined(separator: "\n") + "\n"
 }
 
@@ -42,7 +53,7 @@ public enum FrequencyReportRenderer {
     public static func csv(_ reports: [FrequencyReport]) -> String { CSV.render(header, rows(reports)) }
 
     public static func markdown(_ reports: [FrequencyReport], practice: String, asOf: CalendarDate) -> String {
-        "# Frequency check — \(practice), \(asOf)\n\n\(reports.filter { !$0.flags.isEmpty }.count) of \(reports.count) active clients flagged.\n\n"
+        "# Frequency check — \(MarkdownText.escape(practice)), \(asOf)\n\n\(reports.filter { !$0.flags.isEmpty }.count) of \(reports.count) active clients flagged.\n\n"
             + markdownTable(["Client", "Sessions", "Visits/week", "Longest gap", "Pain", "Flags", "Recommendation"], rows(reports).map {
                 ["\($0[1]) (\($0[0]))", $0[2], $0[3], $0[4].isEmpty ? "-" : "\($0[4]) d",
                  $0[5].isEmpty ? "-" : "\($0[5]) → \($0[6])" + ($0[7].isEmpty ? "" : " (\($0[7])%)"), $0[8].isEmpty ? "ok" : $0[8], $0[9]]
@@ -115,7 +126,7 @@ public struct OutcomesReport: Sendable, Codable {
 
     public func markdown(practice: String) -> String {
         let header = ["Group", "Clients", "Mean improvement", "Expected (evidence)", "Fees", "Points per $100"]
-        return "# Outcomes — \(practice), \(asOf)\n\nImprovement is baseline pain minus the latest arriving or self-reported score.\n\n"
+        return "# Outcomes — \(MarkdownText.escape(practice)), \(asOf)\n\nImprovement is baseline pain minus the latest arriving or self-reported score.\n\n"
             + "## By number of sessions\n\n" + markdownTable(header, rows(bySessions))
             + "\n## By pain duration\n\n" + markdownTable(header, rows(byDuration))
     }

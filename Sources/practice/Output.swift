@@ -1,4 +1,5 @@
 import Foundation
+import PracticeCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,9 +29,10 @@ enum Output {
         write("warning: \(text)\n", to: STDERR_FILENO)
     }
 
-    /// Unbuffered and error-tolerant: a reader that went away is not our failure.
+    /// Unbuffered and error-tolerant: a reader that went away is not our failure. Terminal
+    /// control sequences in recorded text never reach the screen (JSON escapes them itself).
     static func write(_ text: String, to descriptor: Int32) {
-        let bytes = Array(text.utf8)
+        let bytes = Array(TerminalText.safe(text).utf8)
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
@@ -45,6 +47,7 @@ enum Output {
             line("(none)")
             return
         }
+        let rows = rows.map { $0.map(TerminalText.cell) }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {

@@ -30,7 +30,7 @@ struct HostedServer {
             ? try Shell.run("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
             : try Shell.run(path, arguments)
         if let handle = FileHandle(forWritingAtPath: log) ?? {
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             return FileHandle(forWritingAtPath: log)
         }() {
             _ = try? handle.seekToEnd()

@@ -27,8 +27,8 @@ struct RunningCLI {
         let folder = FileManager.default.temporaryDirectory
         let out = folder.appendingPathComponent("cli-\(UUID().uuidString).out")
         let err = folder.appendingPathComponent("cli-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
