@@ -110,6 +110,16 @@ public enum PDFRenderer {
                 }
             }
             page.finishPage()
+            // cairo reports a failed write (a full disk, a closed file) only in its status: check
+            // it, so a failed PDF is an error and never renamed over a good one.
+            if page.drawing {
+                cairo_surface_finish(page.surface)
+                let status = cairo_surface_status(page.surface)
+                guard status == CAIRO_STATUS_SUCCESS else {
+                    throw PracticeError.invalid(field: "--out",
+                                                reason: "the PDF could not be written (\(String(cString: cairo_status_to_string(status))))")
+                }
+            }
             return page.number
         }
 

@@ -24,6 +24,12 @@ enum Output {
         write(text + "\n", to: STDOUT_FILENO)
     }
 
+    /// A progress bar on a terminal: our own text, carriage returns included.
+    static func progress(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
     /// Warnings go to stderr so that stdout stays the record.
     static func warn(_ text: String) {
         write("warning: \(text)\n", to: STDERR_FILENO)

@@ -15,7 +15,7 @@ struct ReportCommand: AsyncParsableCommand {
     /// Writes to `--out` atomically, or to stdout.
     static func emit(_ text: String, to out: String?) throws {
         guard let out else { return Output.write(text, to: STDOUT_FILENO) }
-        try ReportFiles.writeAtomically(to: out) { try Data(text.utf8).write(to: URL(fileURLWithPath: $0)) }
+        try ReportFiles.write(text, to: out)
         Output.write("wrote \(out)\n", to: STDERR_FILENO)
     }
 
@@ -54,13 +54,12 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("First service date.", valueName: "YYYY-MM-DD"), transform: parseDate) var from: CalendarDate
         @Option(help: ArgumentHelp("Last service date.", valueName: "YYYY-MM-DD"), transform: parseDate) var to: CalendarDate
         @Option(help: "pdf or csv.") var format: String = "pdf"
-        @Option(help: "a4 or letter (PDF only).") var paper: String = "letter"
+        @Option(help: "a4 or letter (PDF only).") var paper: PDFRenderer.Paper = .letter
         @Option(help: ArgumentHelp("Where to write it (stdout for CSV when absent).", valueName: "path")) var out: String?
         @OptionGroup var options: PracticeOptions
 
         func validate() throws {
             guard ["pdf", "csv"].contains(format) else { throw ValidationError("--format: '\(format)' is not pdf or csv") }
-            guard PDFRenderer.Paper(rawValue: paper) != nil else { throw ValidationError("--paper: '\(paper)' is not a4 or letter") }
             if format == "pdf", out == nil { throw ValidationError("--out: a PDF needs a file to go to") }
         }
 
@@ -68,7 +67,7 @@ struct ReportCommand: AsyncParsableCommand {
             let (client, from, to) = (client, from, to)
             let bill = try await withService(options) { try await $0.superbill(clientID: client, from: from, to: to) }
             if format == "csv" { return try ReportCommand.emit(bill.csv(), to: out) }
-            let pages = try ReportFiles.writeAtomically(to: out!) { try bill.pdf(paper: PDFRenderer.Paper(rawValue: paper)!, to: $0) }
+            let pages = try ReportFiles.writeAtomically(to: out!) { try bill.pdf(paper: paper, to: $0) }
             Output.write("wrote \(out!) (\(bill.lines.count) visit(s), \(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
         }
     }
@@ -89,13 +88,14 @@ struct ReportCommand: AsyncParsableCommand {
         @Flag(name: .customLong("to-referrer"), help: "Address each summary to the client's prescriber (with --all-active).")
         var toReferrer = false
         @Option(help: "pdf, html, md or fhir.") var format: Format = .pdf
-        @Option(help: "a4 or letter (PDF only).") var paper: String = "letter"
+        @Option(help: "a4 or letter (PDF only).") var paper: PDFRenderer.Paper = .letter
+        @Flag(help: "With --all-active: put each client's name in the file name too (files are named by client id).")
+        var names = false
         @Option(help: ArgumentHelp("Where to write it (stdout when absent, except PDF; a folder with --all-active).", valueName: "path"))
         var out: String?
         @OptionGroup var options: PracticeOptions
 
         func validate() throws {
-            guard PDFRenderer.Paper(rawValue: paper) != nil else { throw ValidationError("--paper: '\(paper)' is not a4 or letter") }
             if allActive {
                 guard client == nil else { throw ValidationError("give a client or --all-active, not both") }
                 guard (to == nil) != !toReferrer else { throw ValidationError("--all-active needs --to-referrer or --to PROVIDER") }
@@ -115,7 +115,7 @@ struct ReportCommand: AsyncParsableCommand {
             switch format {
             case .pdf:
                 let pages = try ReportFiles.writeAtomically(to: out!) { temporary in
-                    try PDFRenderer.render(summary, paper: PDFRenderer.Paper(rawValue: paper)!, to: temporary)
+                    try PDFRenderer.render(summary, paper: paper, to: temporary)
                 }
                 Output.write("wrote \(out!) (\(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
             case .html: try emit(HTMLRenderer.render(summary))
@@ -134,7 +134,6 @@ struct ReportCommand: AsyncParsableCommand {
             let (fixed, format) = (to, format)
             let batch = try await withService(options) { try await $0.batchSummaries(to: fixed) }
             let (summaries, skipped) = (batch.summaries, batch.skipped.map { "client \($0.clientID): \($0.reason)" })
-            let paper = PDFRenderer.Paper(rawValue: paper)!
             let total = summaries.count
             let terminal = isatty(STDERR_FILENO) == 1
             var done = 0
@@ -143,14 +142,15 @@ struct ReportCommand: AsyncParsableCommand {
                 func start() {
                     guard let summary = pending.next() else { return }
                     group.addTask {
-                        let slug = summary.client.name.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
-                        let path = folder.appendingPathComponent("\(summary.client.id)-\(slug).\(format == .md ? "md" : format.rawValue == "fhir" ? "json" : format.rawValue)").path
+                        // Named by id: file names show up in listings, backups and logs. --names adds the name.
+                        let slug = names ? "-" + summary.client.name.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined() : ""
+                        let path = folder.appendingPathComponent("\(summary.client.id)\(slug).\(format == .md ? "md" : format.rawValue == "fhir" ? "json" : format.rawValue)").path
                         try ReportFiles.writeAtomically(to: path) { temporary in
                             switch format {
                             case .pdf: _ = try PDFRenderer.render(summary, paper: paper, to: temporary)
-                            case .html: try Data(HTMLRenderer.render(summary).utf8).write(to: URL(fileURLWithPath: temporary))
-                            case .md: try Data(MarkdownRenderer.render(summary).utf8).write(to: URL(fileURLWithPath: temporary))
-                            case .fhir: try Data(FHIRRenderer.render(summary).utf8).write(to: URL(fileURLWithPath: temporary))
+                            case .html: try ReportFiles.fill(temporary, with: HTMLRenderer.render(summary), for: path)
+                            case .md: try ReportFiles.fill(temporary, with: MarkdownRenderer.render(summary), for: path)
+                            case .fhir: try ReportFiles.fill(temporary, with: FHIRRenderer.render(summary), for: path)
                             }
                         }
                         return path
@@ -159,11 +159,12 @@ struct ReportCommand: AsyncParsableCommand {
                 for _ in 0..<max(1, ProcessInfo.processInfo.activeProcessorCount) { start() }
                 while let path = try await group.next() {
                     done += 1
+                    // Progress never carries a client's name: only the count, or the file (named by id).
                     if terminal {
                         let filled = total == 0 ? 30 : done * 30 / total
-                        Output.write("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: 30 - filled))] \(done)/\(total)", to: STDERR_FILENO)
+                        Output.progress("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: 30 - filled))] \(done)/\(total)")
                     } else {
-                        Output.write("wrote \(path)\n", to: STDERR_FILENO)
+                        Output.write("wrote \(names ? "a summary (file name withheld: it holds a name)" : path)\n", to: STDERR_FILENO)
                     }
                     start()
                 }
@@ -175,10 +176,10 @@ struct ReportCommand: AsyncParsableCommand {
 
         func emit(_ text: String) throws {
             guard let out else { return Output.write(text, to: STDOUT_FILENO) }
-            try ReportFiles.writeAtomically(to: out) { temporary in
-                try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-            }
+            try ReportFiles.write(text, to: out)
             Output.write("wrote \(out)\n", to: STDERR_FILENO)
         }
     }
 }
+
+extension PDFRenderer.Paper: ExpressibleByArgument {}

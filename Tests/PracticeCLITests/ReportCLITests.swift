@@ -87,8 +87,25 @@ struct ReportCLITests {
         #expect(files.allSatisfy { $0.hasSuffix(".pdf") })
         // Not on a terminal: one plain line per file, no progress bar.
         #expect(result.stderr.split(separator: "\n").filter { $0.hasPrefix("wrote ") }.count == files.count)
-        let one = dir.appendingPathComponent(try #require(files.first { $0.hasPrefix("13-") })).path
+        // Named by id; no client's name in the file names or the progress lines; private files.
+        let one = dir.appendingPathComponent(try #require(files.first { $0 == "13.pdf" })).path
         #expect(try tool("pdftotext", [one, "-"]).contains("Maria Rossi"))
+        #expect(!result.stderr.contains("Maria") && !result.stderr.contains("rossi"))
+        for file in files {
+            let mode = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(file).path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file) is mode \(String(mode ?? 0, radix: 8))")
+        }
+        // --names puts names in the file names, and still not in the progress lines.
+        let named = try folder()
+        let withNames = try cli.run("report", "coordination", "--all-active", "--to-referrer", "--format", "md", "--names",
+                                    "--out", named.path)
+        #expect(withNames.status == 0, "\(withNames.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: named.path).contains("13-maria-rossi.md"))
+        #expect(!withNames.stderr.lowercased().contains("rossi"))
+        // A single report file is private too.
+        let csv = named.appendingPathComponent("frequency.csv").path
+        #expect(try cli.run("report", "frequency", "--format", "csv", "--out", csv).status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: csv)[.posixPermissions] as? Int == 0o600)
     }
 
     @Test func theCoordinationSummaryInEveryFormat() async throws {

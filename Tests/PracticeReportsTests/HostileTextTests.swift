@@ -107,4 +107,24 @@ struct HostileTextTests {
         #expect(TerminalText.safe("a,b\r\nc\rd") == "a,b\r\ncd")
         #expect(TerminalText.cell("line one\nline two") == "line one line two")
     }
+
+    @Test func aFailedWriteNeverReplacesAGoodFile() async throws {
+        let s = try await summary()
+        // cairo only reports a full disk in its status: the renderer must check it.
+        #expect(throws: PracticeError.self) { try PDFRenderer.render(s, paper: .letter, to: "/dev/full") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("good-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let good = folder.appendingPathComponent("summary.md").path
+        try ReportFiles.write("the good report\n", to: good)
+        struct Failed: Error {}
+        #expect(throws: Failed.self) {
+            try ReportFiles.writeAtomically(to: good) { temporary in
+                try ReportFiles.fill(temporary, with: "half a rep", for: good)
+                throw Failed()
+            }
+        }
+        #expect(try String(contentsOfFile: good, encoding: .utf8) == "the good report\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["summary.md"])
+        #expect(try FileManager.default.attributesOfItem(atPath: good)[.posixPermissions] as? Int == 0o600)
+    }
 }
