@@ -1,6 +1,19 @@
 /// The checks a booking passes in PracticeCore, before the store asks PostgreSQL.
 public enum BookingRules {
     /// Session length outside the policy's range books with a warning, naming the rule.
+    /// Bookings fall within a year before today (a visit entered after the fact) and two years
+    /// after it: a visit in the year 9999, or 0001, is a typing slip, not a plan.
+    public static let daysBefore = 366
+    public static let daysAfter = 731
+
+    public static func checkWindow(_ date: CalendarDate, today: CalendarDate, field: String = "--at") throws(PracticeError) {
+        let earliest = today.adding(days: -daysBefore)
+        let latest = today.adding(days: daysAfter)
+        guard date >= earliest, date <= latest else {
+            throw .invalid(field: field, reason: "\(date) is outside the booking window \(earliest) to \(latest) (a year back, two years ahead)")
+        }
+    }
+
     public static func lengthWarning(minutes: Int, policy: EvidencePolicy) -> Warning? {
         guard minutes < policy.sessionMinMinutes || minutes > policy.sessionMaxMinutes else { return nil }
         return Warning(.sessionLength, rule: .sessionLength,

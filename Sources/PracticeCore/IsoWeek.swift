@@ -6,6 +6,9 @@ public struct IsoWeek: Sendable, Hashable, Comparable, Codable, CustomStringConv
     public let week: Int
 
     public init(year: Int, week: Int) throws(PracticeError) {
+        guard (1900...2100).contains(year) else {
+            throw .invalid(field: "--week", reason: "\(year) is outside 1900–2100")
+        }
         guard (1...IsoWeek.weeksIn(year: year)).contains(week) else {
             throw .invalid(field: "--week", reason: "\(year) has no week \(week)")
         }

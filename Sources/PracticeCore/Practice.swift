@@ -102,7 +102,7 @@ public struct NewStaffMember: Sendable, Equatable {
     public init(name: String, role: StaffRole, mskYears: Double? = nil, email: String? = nil) throws(PracticeError) {
         self.name = try Validate.name(name, field: "--name")
         self.role = role
-        if let mskYears, !(0...80).contains(mskYears) {
+        if let mskYears, !mskYears.isFinite || !(0...80).contains(mskYears) {
             throw .invalid(field: "--msk-years", reason: "\(mskYears.formatted1) is outside 0–80 years")
         }
         self.mskYears = mskYears
@@ -112,7 +112,9 @@ public struct NewStaffMember: Sendable, Equatable {
 
 extension Double {
     /// One decimal place, without a trailing ".0" (2 → "2", 2.5 → "2.5").
+    /// One decimal at most; any value at all (1e300, infinity, NaN) prints rather than traps.
     public var formatted1: String {
+        guard isFinite, abs(self) < 1e15 else { return "\(self)" }
         let tenths = (self * 10).rounded()
         return tenths.truncatingRemainder(dividingBy: 10) == 0 ? String(Int(tenths / 10)) : String(tenths / 10)
     }

@@ -26,7 +26,7 @@ extension PracticeService {
     /// Discharged clients are left out unless `includeDischarged`.
     public func listClients(search: String?, includeDischarged: Bool) async throws -> [Client] {
         try await read {
-            try await ClientRepository.list(practiceID: $0.practice.id, search: search, includeDischarged: includeDischarged,
+            try await ClientRepository.list(practiceID: $0.practice.id, search: search.map(NameText.normalized), includeDischarged: includeDischarged,
                                             on: $0.connection, logger: $0.logger)
         }
     }

@@ -33,10 +33,11 @@ public enum DatabaseErrors {
         case "23505":
             return PracticeError.duplicate(uniqueMessages[constraint] ?? "that would duplicate an existing record (\(constraint))")
         case "23503":
-            return PracticeError.invalid(field: foreignKeyFields[constraint] ?? constraint,
+            return PracticeError.invalid(field: foreignKeyFields[constraint] ?? words(constraint, table: info[.tableName]),
                                          reason: "refers to a record that does not exist in this practice")
         case "23514":
-            return PracticeError.invalid(field: checkFields[constraint] ?? constraint, reason: "is out of the allowed range")
+            return PracticeError.invalid(field: checkFields[constraint] ?? words(constraint, table: info[.tableName]),
+                                         reason: "is out of the allowed range")
         case "23P01":
             return PracticeError.conflict(exclusionMessages[constraint] ?? "overlaps another appointment (\(constraint))")
         case "23502":
@@ -51,6 +52,15 @@ public enum DatabaseErrors {
         default:
             return PracticeError.database("unexpected database error: \(message) (SQLSTATE \(state)); nothing was saved")
         }
+    }
+
+    /// A constraint's name said in words: `appointments_minutes_treated_check` → "minutes treated".
+    static func words(_ constraint: String, table: String?) -> String {
+        var name = Substring(constraint)
+        if let table, name.hasPrefix(table + "_") { name = name.dropFirst(table.count + 1) }
+        for suffix in ["_check", "_fkey", "_key"] where name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
+        let text = name.replacingOccurrences(of: "practice_id_", with: "").replacingOccurrences(of: "_", with: " ")
+        return text.isEmpty ? "a value" : text
     }
 
     static let uniqueMessages: [String: String] = [

@@ -101,6 +101,8 @@ public enum Scheduling {
             warnings.append(warning)
         }
 
+        try BookingRules.checkWindow(request.at.date, today: now.today)
+        if case .until(let until) = request.weekly?.end { try BookingRules.checkWindow(until, today: now.today, field: "--until") }
         var rule: WeeklyRecurrence?
         var slots: [Slot]
         if let weekly = request.weekly {
@@ -210,6 +212,7 @@ public enum Scheduling {
         var warnings = try await gate(clientID: current.clientID, unscreenedReason: current.unscreenedReason,
                                       practice: practice, now: now, on: connection, logger: logger)
         if let warning = BookingRules.lengthWarning(minutes: minutes, policy: practice.policy) { warnings.append(warning) }
+        try BookingRules.checkWindow(at.date, today: now.today)
         let resolved = LocalTime.resolve(date: at.date, hour: at.time.hour, minute: at.time.minute, timeZone: practice.timeZone)
         let slot = Slot(date: at.date, start: resolved.instant, end: resolved.instant.addingTimeInterval(Double(minutes * 60)),
                         adjustment: resolved.adjustment)

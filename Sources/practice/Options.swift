@@ -37,12 +37,20 @@ enum YesNo: String, ExpressibleByArgument, CaseIterable {
     var bool: Bool { self == .yes }
 }
 
+/// Dates on the command line: `YYYY-MM-DD` between 1900-01-01 and 2100-12-31 (a birth date, a
+/// booking, an entry). Rules about today (no future screening, bookings within two years) are the
+/// service's.
 func parseDate(_ text: String) throws -> CalendarDate {
+    let date: CalendarDate
     do {
-        return try CalendarDate(parsing: text)
+        date = try CalendarDate(parsing: text)
     } catch {
         throw ValidationError(error.description)
     }
+    guard date.year >= 1900, date.year <= 2100 else {
+        throw ValidationError("\(text) is outside 1900-01-01…2100-12-31")
+    }
+    return date
 }
 
 func parseID(_ text: String) throws -> Int64 {
@@ -80,10 +88,11 @@ extension EvidenceRule: ExpressibleByArgument {}
 
 /// Reads `--from-file` text, or fails naming the option.
 func readTextFile(_ path: String, field: String) throws -> String {
-    do {
-        return try String(contentsOfFile: path, encoding: .utf8)
-    } catch {
+    guard let data = FileManager.default.contents(atPath: path) else {
         throw PracticeError.invalid(field: field, reason: "cannot read \(path)")
     }
+    let text = try TextInput.decode(Array(data), field: field)
+    try TextInput.check(text, field: field)
+    return text
 }
 extension PracticeService.TableFormat: ExpressibleByArgument {}

@@ -27,6 +27,7 @@ struct PracticeCommand: AsyncParsableCommand {
 enum Main {
     static func main() async {
         do {
+            try checkArguments()
             var command = try PracticeCommand.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -48,6 +49,27 @@ enum Main {
                 .split(separator: "\n").first.map(String.init) ?? "\(error)"
             Output.write("practice: error: \(message)\n", to: STDERR_FILENO)
             exit(code.rawValue)
+        }
+    }
+}
+
+/// Every argument is checked before parsing: Swift would repair invalid UTF-8 into U+FFFD, and a
+/// control character in a name would reach the database and the screen. The message names the
+/// option the value belongs to.
+func checkArguments() throws(PracticeError) {
+    var field = "argument"
+    for index in 1..<Int(CommandLine.argc) {
+        guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+        let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self),
+                                              count: strlen(pointer)))
+        let text = try TextInput.decode(bytes, field: field)
+        if text.hasPrefix("--") {
+            let parts = text.split(separator: "=", maxSplits: 1)
+            field = String(parts[0])
+            if parts.count == 2 { try TextInput.check(String(parts[1]), field: field) }
+        } else {
+            try TextInput.check(text, field: field == "argument" ? "argument \(index)" : field)
+            field = "argument"
         }
     }
 }

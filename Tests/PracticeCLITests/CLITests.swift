@@ -96,6 +96,19 @@ struct CLITests {
         (["screening", "clear", "1", "--provider", "1", "--date", "2026-11-01"], "no red flag"),
         (["setup", "--name", "Riverside", "--timezone", "America/New_York"], "already exists"),
         (["setup", "--name", "Elsewhere", "--timezone", "Mars/Olympus"], "--timezone"),
+        // Hostile input: control characters, a decomposed twin, impossible and far-off dates, numbers.
+        (["client", "add", "--name", "Ana\u{1B}[31mRed", "--dob", "1980-01-01", "--pain-onset", "2026-01-01"], "--name: contains the control character U+001B"),
+        (["client", "add", "--name=Ana\u{7}", "--dob", "1980-01-01", "--pain-onset", "2026-01-01"], "--name"),
+        (["client", "add", "--name", "Ana Rui\u{7A}", "--dob", "1980-04-12", "--pain-onset", "2026-01-01", "--phone", "555\u{9B}1234"], "--phone"),
+        (["client", "add", "--name", "Zoe\u{0308} Kim", "--dob", "1980-04-12", "--pain-onset", "2026-01-01"], "already exists"),
+        (["client", "add", "--name", "A", "--dob", "0001-01-01", "--pain-onset", "2026-01-01"], "--dob"),
+        (["client", "add", "--name", "A", "--dob", "1899-12-31", "--pain-onset", "2026-01-01"], "--dob"),
+        (["appointment", "book", "1", "--therapist", "1", "--at", "9999-12-31 10:00"], "--at"),
+        (["appointment", "book", "1", "--therapist", "1", "--at", "2026-12-01 24:00"], "--at"),
+        (["appointment", "book", "1", "--therapist", "1", "--at", "2026-12-01 10:00", "--minutes", "1e300"], "--minutes"),
+        (["appointment", "book", "1", "--therapist", "1", "--at", "2026-12-01 10:00", "--minutes", "99999999999999999999"], "--minutes"),
+        (["schedule", "--therapist", "1", "--week", "0000-W01"], "--week"),
+        (["staff", "add", "--name", "B", "--role", "therapist", "--msk-years", "1e300"], "--msk-years"),
     ] as [([String], String)])
     func badInput(arguments: [String], expected: String) async throws {
         let (cli, url, therapist) = try await practice()
@@ -103,16 +116,39 @@ struct CLITests {
         let seed = try cli.run("client", "add", "--name", "Ana Ruiz", "--dob", "1980-04-12", "--pain-onset", "2026-01-01",
                                "--therapist", String(therapist))
         #expect(seed.status == 0)
+        #expect(try cli.run("client", "add", "--name", "Zo\u{EB} Kim", "--dob", "1980-04-12", "--pain-onset", "2026-01-01").status == 0)
         _ = try cli.run("provider", "add", "--name", "Dr. Maya Chen", "--kind", "physician")
         _ = try cli.run("screening", "record", "1", "--weight-loss-or-fever", "no", "--bilateral-numbness-or-bowel-bladder", "no",
                         "--cancer-or-major-trauma", "no")
         let before = try await counts(url)
         let result = try cli.run(arguments)
-        #expect(result.status != 0)
+        #expect(result.status == 1 || result.status == 64, "exit \(result.status)")
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "stderr: \(result.stderr)")
         #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty)
+        #expect(try await counts(url) == before)
+    }
+
+    /// Bytes that are not UTF-8 cannot even be written as a Swift string: a shell passes them.
+    @Test func invalidUTF8IsRefusedNotRepaired() async throws {
+        let (cli, url, _) = try await practice()
+        let before = try await counts(url)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "exec \"$0\" client add --name $'Bad\\xff\\xfeName' --dob 1980-01-01 --pain-onset 2026-01-01 2>&1",
+                             CLI.binary]
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(cli.environment) { $1 }
+        environment["PRACTICE_LOG_LEVEL"] = "error"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(output == "practice: error: --name: is not valid UTF-8 text\n")
         #expect(try await counts(url) == before)
     }
 
