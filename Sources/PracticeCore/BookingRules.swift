@@ -54,3 +54,18 @@ public enum BookingRules {
         }.sorted { $0.week < $1.week }
     }
 }
+
+/// Dates of things recorded after they happened (a screening, a pain score, a clearance, a
+/// discharge, a letter): not in the future, and at most five years back. Older history belongs
+/// in the practice's archive, not typed in as new entries.
+public enum EntryRules {
+    public static let yearsBack = 5
+
+    public static func check(_ date: CalendarDate, today: CalendarDate, field: String = "--date") throws(PracticeError) {
+        guard date <= today else { throw .invalid(field: field, reason: "\(date) is in the future") }
+        let earliest = today.adding(days: -366 * yearsBack)
+        guard date >= earliest else {
+            throw .invalid(field: field, reason: "\(date) is more than \(yearsBack) years ago (the earliest is \(earliest))")
+        }
+    }
+}

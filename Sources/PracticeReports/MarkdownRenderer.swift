@@ -67,7 +67,7 @@ struct Section {
         if let first = done.first, let last = done.last {
             let minutes = done.map(\.minutes)
             let techniques = Set(done.flatMap(\.techniques)).map { $0.cliName }.sorted().joined(separator: ", ")
-            course.paragraphs.append("\(done.count) session(s) from \(first.date) to \(last.date), \(minutes.min()!)–\(minutes.max()!) minutes; techniques: \(techniques). Attendance: \(s.attendance).")
+            course.paragraphs.append("\(done.count) session(s) from \(first.date) to \(last.date), \(minutes.min() ?? 0)–\(minutes.max() ?? 0) minutes; techniques: \(techniques). Attendance: \(s.attendance).")
         } else {
             course.paragraphs.append("No completed sessions yet. Attendance: \(s.attendance).")
         }

@@ -109,6 +109,7 @@ extension UnitOfWork {
     }
 
     public func recordScreening(_ request: PracticeService.ScreeningRequest) async throws -> Outcome<PracticeService.ScreeningResult> {
+        if let date = request.date { try EntryRules.check(date, today: today) }
         let screening = try await ScreeningRepository.record(clientID: request.clientID, answers: request.answers,
                                                              screenedBy: request.screenedBy, screenedOn: request.date,
                                                              practiceID: practice.id, now: now, on: connection, logger: logger)
@@ -121,13 +122,14 @@ extension UnitOfWork {
     }
 
     public func recordClearance(clientID: Int64, providerID: Int64, date: CalendarDate, note: String?) async throws -> Clearance {
-        try await ScreeningRepository.clear(clientID: clientID, providerID: providerID, date: date, note: note,
+        try EntryRules.check(date, today: today)
+        return try await ScreeningRepository.clear(clientID: clientID, providerID: providerID, date: date, note: note,
                                             practiceID: practice.id, now: now, on: connection, logger: logger)
     }
 
     public func discharge(_ request: PracticeService.DischargeRequest) async throws -> PracticeService.DischargeResult {
         let date = request.date ?? today
-        guard date <= today else { throw PracticeError.invalid(field: "--date", reason: "\(date) is in the future") }
+        try EntryRules.check(date, today: today)
         let client = try await ClientRepository.get(request.clientID, practiceID: practice.id, on: connection, logger: logger)
         if let open = try await Discharges.open(clientID: client.id, practiceID: practice.id, on: connection, logger: logger) {
             throw PracticeError.refused("client \(client.id) was already discharged on \(open.dischargedOn)")
@@ -157,7 +159,7 @@ extension UnitOfWork {
 
     public func readmit(clientID: Int64, date: CalendarDate?) async throws -> Discharge {
         let date = date ?? today
-        guard date <= today else { throw PracticeError.invalid(field: "--date", reason: "\(date) is in the future") }
+        try EntryRules.check(date, today: today)
         _ = try await ClientRepository.get(clientID, practiceID: practice.id, on: connection, logger: logger)
         guard let open = try await Discharges.open(clientID: clientID, practiceID: practice.id, on: connection, logger: logger) else {
             throw PracticeError.refused("client \(clientID) is not discharged; there is nothing to readmit")
@@ -173,7 +175,8 @@ extension UnitOfWork {
     }
 
     public func reportPain(clientID: Int64, score: Int, date: CalendarDate?) async throws -> ClinicalRecords.PainReport {
-        try await ClinicalRecords.reportPain(clientID: clientID, score: score, date: date, practice: practice, now: now,
+        if let date { try EntryRules.check(date, today: today) }
+        return try await ClinicalRecords.reportPain(clientID: clientID, score: score, date: date, practice: practice, now: now,
                                              on: connection, logger: logger)
     }
 }

@@ -141,6 +141,7 @@ extension UnitOfWork {
     }
 
     public func addLetter(_ request: PracticeService.LetterRequest) async throws -> ReferralLetters.Added {
+        if let date = request.date { try EntryRules.check(date, today: today) }
         let new = try NewReferralLetter(clientID: request.clientID, providerID: request.providerID, direction: request.direction,
                                         kind: request.kind, date: request.date ?? today, diagnosisCode: request.diagnosisCode,
                                         wording: request.wording, sessionsAuthorised: request.sessionsAuthorised,

@@ -99,7 +99,9 @@ public struct PracticeService: Sendable {
             let instant = try await context.clock.instant(on: connection, logger: logger)
             let practice = try await Practices.resolve(context.practiceID, on: connection, logger: logger)
             try await connection.query("""
-                SELECT set_config('practice.practice_id', \(String(practice.id)), true),
+                SELECT set_config('lock_timeout', \(ServiceLimits.lockTimeout), true),
+                       set_config('statement_timeout', \(ServiceLimits.statementTimeout), true),
+                       set_config('practice.practice_id', \(String(practice.id)), true),
                        set_config('practice.actor', \(context.actor), true),
                        set_config('practice.staff_id', \(context.actorID.map(String.init) ?? ""), true)
                 """, logger: logger)
@@ -115,4 +117,13 @@ extension PostgresConnection {
     func setActor(_ actor: String, logger: Logger) async throws {
         try await query("SELECT set_config('practice.actor', \(actor), true)", logger: logger)
     }
+}
+
+/// Every use case has a deadline inside the database too: waiting for a row another command has
+/// locked ends after `lockTimeout`, and one statement after `statementTimeout` (a report over
+/// years of a large practice stays well inside it). A lost server is the watchdog's
+/// (`ConnectionPolicy.stalled`).
+public enum ServiceLimits {
+    public static let lockTimeout = "5s"
+    public static let statementTimeout = "120s"
 }

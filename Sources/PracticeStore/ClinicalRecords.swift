@@ -82,8 +82,9 @@ public enum ClinicalRecords {
                     \(entry.action.rawValue), \(entry.note), \(recordedAt), \(now.instant))
             RETURNING id
             """, logger: logger)
-        return try await feedback(appointmentID: appointmentID, practice: practice, on: connection, logger: logger)
-            .first { $0.id == id }!
+        guard let stored = try await feedback(appointmentID: appointmentID, practice: practice, on: connection, logger: logger)
+            .first(where: { $0.id == id }) else { throw PracticeError.database("pressure feedback \(id) was not stored") }
+        return stored
     }
 
     public static func feedback(appointmentID: Int64, practice: Practice, on connection: PostgresConnection,

@@ -46,6 +46,10 @@ public enum DatabaseErrors {
             return PracticeError.refused(message)
         case "22007", "22008":
             return PracticeError.invalid(field: "date", reason: message)
+        case "55P03":
+            return PracticeError.conflict("another user is changing the same record right now; nothing was saved, try again")
+        case "57014":
+            return PracticeError.refused("the database took longer than this command's time limit; nothing was saved")
         case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
             // The server is shutting down, restarting or refusing connections.
             return PracticeError.unavailable("PostgreSQL is not available (\(message)); nothing of this command was saved")
