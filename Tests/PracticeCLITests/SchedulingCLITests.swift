@@ -46,7 +46,7 @@ struct SchedulingCLITests {
         // Refusals: one line naming the reason, exit 1, nothing written.
         for (arguments, expected) in [
             (["client", "discharge", String(s.ana)], "--cancel-bookings"),
-            (["client", "discharge", String(s.ana), "--date", "2999-01-01"], "--date"),
+            (["client", "discharge", String(s.ana), "--date", "2099-01-01"], "--date"),
             (["client", "discharge", String(s.ana), "--reason", " ", "--cancel-bookings"], "--reason"),
             (["client", "readmit", String(s.ana)], "not discharged"),
             (["client", "discharge", "999999", "--cancel-bookings"], "client 999999 not found"),
@@ -70,7 +70,7 @@ struct SchedulingCLITests {
                               "--at", "\(s.monday.adding(days: 2)) 10:00").status == 0)
         // The check as of a past day, and one in the future refused.
         #expect(try s.cli.run("check", "--as-of", "2026-01-10").status != 1)
-        let ahead = try s.cli.run("check", "--as-of", "2999-01-01")
+        let ahead = try s.cli.run("check", "--as-of", "2099-01-01")
         #expect(ahead.status == 1 && ahead.stderr.contains("--as-of"))
     }
 
@@ -195,7 +195,7 @@ struct SchedulingCLITests {
         #expect(events.allSatisfy { $0["client_id"] as? Int == 13 })
         let table = try cli.run("audit", "--client", "13")
         #expect(table.stdout.contains("export") && !table.stdout.contains("Maria Rossi"))
-        #expect(try cli.run("audit", "--since", "2999-01-01").stdout.contains("no events"))
+        #expect(try cli.run("audit", "--since", "2099-01-01").stdout.contains("no events"))
         let unknown = try cli.run("audit", "--client", "999")
         #expect(unknown.status == 1 && unknown.stderr.contains("999"))
     }
