@@ -4,6 +4,9 @@ import Foundation
 enum Validate {
     static func name(_ raw: String, field: String) throws(PracticeError) -> String {
         try TextInput.check(raw, field: field, multiline: true)
+        if raw.unicodeScalars.contains(where: { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+            throw .invalid(field: field, reason: "contains a bidirectional override, which can make a name display as another")
+        }
         let trimmed = NameText.normalized(raw.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !trimmed.isEmpty else { throw .invalid(field: field, reason: "must not be empty") }
         guard trimmed.count <= 200 else { throw .invalid(field: field, reason: "is longer than 200 characters") }

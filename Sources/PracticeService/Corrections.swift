@@ -20,6 +20,13 @@ extension PracticeService {
         }
     }
 
+    public func correctScreening(_ id: Int64, answers: ScreeningAnswers, reason: String, by staffID: Int64) async throws -> Corrections.Correction {
+        try await write { unit in
+            try await Corrections.correctScreening(id, answers: answers, reason: reason, by: staffID, practice: unit.practice,
+                                                   now: unit.now, on: unit.connection, logger: unit.logger)
+        }
+    }
+
     public func correctFeedback(_ id: Int64, pressure: Int?, discomfort: Int?, action: PressureAction?, reason: String,
                                 by staffID: Int64) async throws -> Corrections.Correction {
         try await write { unit in

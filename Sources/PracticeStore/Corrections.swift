@@ -89,6 +89,33 @@ public enum Corrections {
         return Correction(id: newID, supersedes: id, correctedBy: staffID, reason: reason)
     }
 
+    /// Corrects a screening's answers: same client and day asked. A screening with a clearance on
+    /// file is not corrected (the clearance answers that screening); record a new one instead.
+    public static func correctScreening(_ id: Int64, answers: ScreeningAnswers, reason: String, by staffID: Int64,
+                                        practice: Practice, now: PracticeNow? = nil, on connection: PostgresConnection,
+                                        logger: Logger) async throws -> Correction {
+        let now = try await connection.practiceNow(now, practice, logger: logger)
+        try await checkCorrectable("screenings", noun: "screening", id: id, reason: reason, by: staffID, practice: practice,
+                                   on: connection, logger: logger)
+        let cleared = try await connection.query("""
+            SELECT count(*)::int FROM clearances WHERE practice_id = \(practice.id) AND screening_id = \(id)
+            """, logger: logger).decode(Int.self).reduce(0, +)
+        guard cleared == 0 else {
+            throw PracticeError.refused("screening \(id) has a physician's clearance on file; record a new screening instead of correcting it")
+        }
+        let newID = try await connection.insertReturningID("""
+            INSERT INTO screenings (practice_id, client_id, weight_loss_or_fever, bilateral_numbness_or_bowel_bladder,
+                                    cancer_or_major_trauma, night_pain, leg_numbness, screened_by, screened_at, recorded_at,
+                                    supersedes_id, corrected_by, correction_reason)
+            SELECT practice_id, client_id, \(answers.weightLossOrFever), \(answers.bilateralNumbnessOrBowelBladder),
+                   \(answers.cancerOrMajorTrauma), \(answers.nightPain), \(answers.legNumbness), screened_by, screened_at,
+                   \(now.instant), id, \(staffID), \(reason)
+            FROM screenings WHERE practice_id = \(practice.id) AND id = \(id)
+            RETURNING id
+            """, logger: logger)
+        return Correction(id: newID, supersedes: id, correctedBy: staffID, reason: reason)
+    }
+
     /// The row exists in this practice, is the newest of its chain, and the correction names its
     /// author and a reason: the same rules the database enforces, said in words first. (Two
     /// simultaneous corrections of one row: the unique index on supersedes_id lets one win.)

@@ -67,8 +67,9 @@ struct ReportCommand: AsyncParsableCommand {
             let (client, from, to) = (client, from, to)
             let bill = try await withService(options) { try await $0.superbill(clientID: client, from: from, to: to) }
             if format == "csv" { return try ReportCommand.emit(bill.csv(), to: out) }
-            let pages = try ReportFiles.writeAtomically(to: out!) { try bill.pdf(paper: paper, to: $0) }
-            Output.write("wrote \(out!) (\(bill.lines.count) visit(s), \(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
+            let out = try requiredOut(out, "a PDF needs a file to go to")
+            let pages = try ReportFiles.writeAtomically(to: out) { try bill.pdf(paper: paper, to: $0) }
+            Output.write("wrote \(out) (\(bill.lines.count) visit(s), \(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
         }
     }
 
@@ -110,14 +111,17 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             if allActive { return try await batch() }
-            let (client, provider) = (client!, to!)
+            guard let client, let provider = to else {
+                throw PracticeError.invalid(field: "--to", reason: "give a client and --to PROVIDER, or --all-active")
+            }
             let summary = try await withService(options) { try await $0.coordinationSummary(clientID: client, to: provider) }
             switch format {
             case .pdf:
-                let pages = try ReportFiles.writeAtomically(to: out!) { temporary in
+                let out = try requiredOut(out, "a PDF needs a file to go to")
+                let pages = try ReportFiles.writeAtomically(to: out) { temporary in
                     try PDFRenderer.render(summary, paper: paper, to: temporary)
                 }
-                Output.write("wrote \(out!) (\(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
+                Output.write("wrote \(out) (\(pages) page\(pages == 1 ? "" : "s"))\n", to: STDERR_FILENO)
             case .html: try emit(HTMLRenderer.render(summary))
             case .md: try emit(MarkdownRenderer.render(summary))
             case .fhir: try emit(FHIRRenderer.render(summary))
@@ -126,7 +130,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         /// One summary per active client, rendered on every core, each written atomically.
         func batch() async throws {
-            let folder = URL(fileURLWithPath: out!)
+            let folder = URL(fileURLWithPath: try requiredOut(out, "--all-active writes into a folder"))
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
                 throw PracticeError.invalid(field: "--out", reason: "\(folder.path) is not a folder")
@@ -183,3 +187,9 @@ struct ReportCommand: AsyncParsableCommand {
 }
 
 extension PDFRenderer.Paper: ExpressibleByArgument {}
+
+/// `--out`, which `validate()` has already required where it must be given.
+func requiredOut(_ out: String?, _ reason: String) throws -> String {
+    guard let out else { throw PracticeError.invalid(field: "--out", reason: reason) }
+    return out
+}

@@ -13,7 +13,7 @@ struct ScreeningCommand: AsyncParsableCommand {
             control; history of cancer or recent major trauma) holds all booking until a physician's \
             clearance is on file (`practice screening clear`).
             """,
-        subcommands: [Record.self, Clear.self])
+        subcommands: [Record.self, Clear.self, Correct.self])
 
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a client's answers to the red-flag questions.")
@@ -83,6 +83,42 @@ struct ScreeningCommand: AsyncParsableCommand {
             }
             if options.json { return try Output.json(clearance) }
             Output.line("recorded clearance \(clearance.id) for client \(client): the client may now be booked")
+        }
+    }
+
+    struct Correct: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a screening's answers: a new screening supersedes the old one, which is kept.",
+            discussion: """
+                For answers recorded wrongly on the day. A screening with a physician's clearance on file is \
+                not corrected: record a new screening. Example: practice screening correct 4 \
+                --weight-loss-or-fever no --bilateral-numbness-or-bowel-bladder no --cancer-or-major-trauma no \
+                --reason "yes typed for no" --by 2
+                """)
+        @Argument(help: ArgumentHelp("The screening's id.", valueName: "screening"), transform: parseID) var screening: Int64
+        @Option(name: .customLong("weight-loss-or-fever"), help: "Unexplained weight loss or fever alongside back pain?")
+        var weightLossOrFever: YesNo
+        @Option(name: .customLong("bilateral-numbness-or-bowel-bladder"),
+                help: "Numbness in both legs, or loss of bowel/bladder control?")
+        var bilateralNumbnessOrBowelBladder: YesNo
+        @Option(name: .customLong("cancer-or-major-trauma"), help: "History of cancer, or recent major trauma?")
+        var cancerOrMajorTrauma: YesNo
+        @Option(name: .customLong("night-pain"), help: "Night pain?") var nightPain: YesNo?
+        @Option(name: .customLong("leg-numbness"), help: "Numbness in a leg?") var legNumbness: YesNo?
+        @Option(help: "Why the answers are corrected.") var reason: String
+        @Option(help: ArgumentHelp("Staff id of who corrects them.", valueName: "staff-id"), transform: parseID) var by: Int64
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let answers = ScreeningAnswers(
+                weightLossOrFever: weightLossOrFever.bool, bilateralNumbnessOrBowelBladder: bilateralNumbnessOrBowelBladder.bool,
+                cancerOrMajorTrauma: cancerOrMajorTrauma.bool, nightPain: nightPain?.bool, legNumbness: legNumbness?.bool)
+            let (screening, reason, by) = (screening, reason, by)
+            let correction = try await withService(options) {
+                try await $0.correctScreening(screening, answers: answers, reason: reason, by: by)
+            }
+            if options.json { return try Output.json(correction) }
+            Output.line("screening \(correction.id) corrects screening \(screening); screening \(screening) is kept")
         }
     }
 }

@@ -130,6 +130,28 @@ struct CLITests {
         #expect(try await counts(url) == before)
     }
 
+    /// A screening recorded wrongly is corrected by a new one; the old one stays, and the hold lifts.
+    @Test func aScreeningIsCorrectedNotOverwritten() async throws {
+        let (cli, url, therapist) = try await practice()
+        #expect(try cli.run("client", "add", "--name", "Ana Ruiz", "--dob", "1980-04-12", "--pain-onset", "2026-01-01").status == 0)
+        let wrong = try cli.run("screening", "record", "1", "--weight-loss-or-fever", "yes", "--bilateral-numbness-or-bowel-bladder", "no",
+                                "--cancer-or-major-trauma", "no", "--json").object()["id"] as? Int
+        let at = "\(futureMonday(2)) 10:00"
+        #expect(try cli.run("appointment", "book", "1", "--therapist", String(therapist), "--at", at).status == 1)
+        let answers = ["--weight-loss-or-fever", "no", "--bilateral-numbness-or-bowel-bladder", "no", "--cancer-or-major-trauma", "no"]
+        let id = String(try #require(wrong))
+        let noReason = try cli.run(["screening", "correct", id] + answers + ["--reason", " ", "--by", String(therapist)])
+        #expect(noReason.status == 1 && noReason.stderr.contains("--reason"))
+        let corrected = try cli.run(["screening", "correct", id] + answers + ["--reason", "yes typed for no", "--by", String(therapist)])
+        #expect(corrected.status == 0, "\(corrected.stderr)")
+        #expect(try cli.run("appointment", "book", "1", "--therapist", String(therapist), "--at", at).status == 0)
+        let again = try cli.run(["screening", "correct", id] + answers + ["--reason", "again", "--by", String(therapist)])
+        #expect(again.status == 1 && again.stderr.contains("already corrected"))
+        #expect(try await counts(url)["screenings"] == 2)
+        let bidi = try cli.run("client", "add", "--name", "Ana \u{202E}ziuR", "--dob", "1980-04-12", "--pain-onset", "2026-01-01")
+        #expect(bidi.status == 1 && bidi.stderr.contains("--name"))
+    }
+
     /// Bytes that are not UTF-8 cannot even be written as a Swift string: a shell passes them.
     @Test func invalidUTF8IsRefusedNotRepaired() async throws {
         let (cli, url, _) = try await practice()
