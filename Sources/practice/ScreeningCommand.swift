@@ -15,9 +15,8 @@ struct ScreeningCommand: AsyncParsableCommand {
             """,
         subcommands: [Record.self, Clear.self, Correct.self])
 
-    struct Record: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a client's answers to the red-flag questions.")
-        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+    /// The red-flag questions, as `record` asks them and `correct` re-answers them.
+    struct Answers: ParsableArguments {
         @Option(name: .customLong("weight-loss-or-fever"), help: "Unexplained weight loss or fever alongside back pain?")
         var weightLossOrFever: YesNo
         @Option(name: .customLong("bilateral-numbness-or-bowel-bladder"),
@@ -27,6 +26,18 @@ struct ScreeningCommand: AsyncParsableCommand {
         var cancerOrMajorTrauma: YesNo
         @Option(name: .customLong("night-pain"), help: "Night pain? Sharpens the acute-pain warning.") var nightPain: YesNo?
         @Option(name: .customLong("leg-numbness"), help: "Numbness in a leg? Sharpens the acute-pain warning.") var legNumbness: YesNo?
+
+        var value: ScreeningAnswers {
+            ScreeningAnswers(
+                weightLossOrFever: weightLossOrFever.bool, bilateralNumbnessOrBowelBladder: bilateralNumbnessOrBowelBladder.bool,
+                cancerOrMajorTrauma: cancerOrMajorTrauma.bool, nightPain: nightPain?.bool, legNumbness: legNumbness?.bool)
+        }
+    }
+
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a client's answers to the red-flag questions.")
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @OptionGroup var answers: Answers
         @Option(help: ArgumentHelp("Staff id of who asked.", valueName: "staff-id"), transform: parseID) var by: Int64?
         @Option(help: ArgumentHelp("The day the questions were asked, for history entered later (default now; not in the future).",
                                    valueName: "YYYY-MM-DD"), transform: parseDate)
@@ -43,9 +54,7 @@ struct ScreeningCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let answers = ScreeningAnswers(
-                weightLossOrFever: weightLossOrFever.bool, bilateralNumbnessOrBowelBladder: bilateralNumbnessOrBowelBladder.bool,
-                cancerOrMajorTrauma: cancerOrMajorTrauma.bool, nightPain: nightPain?.bool, legNumbness: legNumbness?.bool)
+            let answers = answers.value
             let request = PracticeService.ScreeningRequest(clientID: client, answers: answers, screenedBy: by, date: date)
             let recorded = try await withService(options) { try await $0.recordScreening(request) }
             let screening = recorded.value.screening
@@ -96,23 +105,13 @@ struct ScreeningCommand: AsyncParsableCommand {
                 --reason "yes typed for no" --by 2
                 """)
         @Argument(help: ArgumentHelp("The screening's id.", valueName: "screening"), transform: parseID) var screening: Int64
-        @Option(name: .customLong("weight-loss-or-fever"), help: "Unexplained weight loss or fever alongside back pain?")
-        var weightLossOrFever: YesNo
-        @Option(name: .customLong("bilateral-numbness-or-bowel-bladder"),
-                help: "Numbness in both legs, or loss of bowel/bladder control?")
-        var bilateralNumbnessOrBowelBladder: YesNo
-        @Option(name: .customLong("cancer-or-major-trauma"), help: "History of cancer, or recent major trauma?")
-        var cancerOrMajorTrauma: YesNo
-        @Option(name: .customLong("night-pain"), help: "Night pain?") var nightPain: YesNo?
-        @Option(name: .customLong("leg-numbness"), help: "Numbness in a leg?") var legNumbness: YesNo?
+        @OptionGroup var answers: Answers
         @Option(help: "Why the answers are corrected.") var reason: String
         @Option(help: ArgumentHelp("Staff id of who corrects them.", valueName: "staff-id"), transform: parseID) var by: Int64
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
-            let answers = ScreeningAnswers(
-                weightLossOrFever: weightLossOrFever.bool, bilateralNumbnessOrBowelBladder: bilateralNumbnessOrBowelBladder.bool,
-                cancerOrMajorTrauma: cancerOrMajorTrauma.bool, nightPain: nightPain?.bool, legNumbness: legNumbness?.bool)
+            let answers = answers.value
             let (screening, reason, by) = (screening, reason, by)
             let correction = try await withService(options) {
                 try await $0.correctScreening(screening, answers: answers, reason: reason, by: by)

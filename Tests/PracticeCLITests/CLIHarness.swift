@@ -30,6 +30,16 @@ struct CLI {
         return root.appendingPathComponent(".build/debug/practice").path
     }
 
+    /// This process's environment without a database or practice of its own, plus the test's.
+    var processEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        env.removeValue(forKey: "PRACTICE_ID")
+        env["PRACTICE_LOG_LEVEL"] = "error"
+        env.merge(environment) { $1 }
+        return env
+    }
+
     @discardableResult
     func run(_ arguments: String...) throws -> Result { try run(arguments) }
 
@@ -37,12 +47,7 @@ struct CLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "DATABASE_URL")
-        env.removeValue(forKey: "PRACTICE_ID")
-        env["PRACTICE_LOG_LEVEL"] = "error"
-        env.merge(environment) { $1 }
-        process.environment = env
+        process.environment = processEnvironment
         let folder = FileManager.default.temporaryDirectory
         let out = folder.appendingPathComponent("cli-\(UUID().uuidString).out")
         let err = folder.appendingPathComponent("cli-\(UUID().uuidString).err")

@@ -160,10 +160,7 @@ struct CLITests {
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", "exec \"$0\" client add --name $'Bad\\xff\\xfeName' --dob 1980-01-01 --pain-onset 2026-01-01 2>&1",
                              CLI.binary]
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(cli.environment) { $1 }
-        environment["PRACTICE_LOG_LEVEL"] = "error"
-        process.environment = environment
+        process.environment = cli.processEnvironment
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

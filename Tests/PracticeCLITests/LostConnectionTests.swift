@@ -20,10 +20,7 @@ struct RunningCLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["PRACTICE_LOG_LEVEL"] = "error"
-        env.merge(environment) { $1 }
-        process.environment = env
+        process.environment = CLI(environment: environment).processEnvironment
         let folder = FileManager.default.temporaryDirectory
         let out = folder.appendingPathComponent("cli-\(UUID().uuidString).out")
         let err = folder.appendingPathComponent("cli-\(UUID().uuidString).err")

@@ -78,6 +78,18 @@ struct GuaranteeTests {
         }
     }
 
+    /// The signed note, its visit, pain, addenda, the sent letter and the audit log, as stored.
+    static func guarded(_ database: PracticeDatabase, _ r: Record) async throws -> [String] {
+        [
+            try await snapshot(database, "session_notes", where: "id = \(r.note)"),
+            try await snapshot(database, "appointments", where: "id = \(r.visit)"),
+            try await snapshot(database, "pain_reports", where: "appointment_id = \(r.visit)"),
+            try await snapshot(database, "note_addenda", where: "note_id = \(r.note)"),
+            try await snapshot(database, "referral_letters", where: "id = \(r.letter)"),
+            try await snapshot(database, "audit_events", where: "true"),
+        ]
+    }
+
     @Test func theAppRoleOwnsNothingAndBypassesNothing() async throws {
         try await TestDatabase.withFresh { database in
             let (superuser, bypass, createRole, owned, ownerMember) = try await database.read { connection in
@@ -101,14 +113,7 @@ struct GuaranteeTests {
     @Test func noSQLGetsAroundTheTriggers() async throws {
         try await TestDatabase.withFresh { database in
             let r = try await Self.record(database)
-            let before = [
-                try await Self.snapshot(database, "session_notes", where: "id = \(r.note)"),
-                try await Self.snapshot(database, "appointments", where: "id = \(r.visit)"),
-                try await Self.snapshot(database, "pain_reports", where: "appointment_id = \(r.visit)"),
-                try await Self.snapshot(database, "note_addenda", where: "note_id = \(r.note)"),
-                try await Self.snapshot(database, "referral_letters", where: "id = \(r.letter)"),
-                try await Self.snapshot(database, "audit_events", where: "true"),
-            ]
+            let before = try await Self.guarded(database, r)
             let attempts = [
                 "SET session_replication_role = replica",
                 "ALTER TABLE session_notes DISABLE TRIGGER ALL",
@@ -146,14 +151,7 @@ struct GuaranteeTests {
                 let error = await Self.attempt(database, sql)
                 #expect(error != nil, "the database let the app role run: \(sql)")
             }
-            let after = [
-                try await Self.snapshot(database, "session_notes", where: "id = \(r.note)"),
-                try await Self.snapshot(database, "appointments", where: "id = \(r.visit)"),
-                try await Self.snapshot(database, "pain_reports", where: "appointment_id = \(r.visit)"),
-                try await Self.snapshot(database, "note_addenda", where: "note_id = \(r.note)"),
-                try await Self.snapshot(database, "referral_letters", where: "id = \(r.letter)"),
-                try await Self.snapshot(database, "audit_events", where: "true"),
-            ]
+            let after = try await Self.guarded(database, r)
             #expect(before == after)
             #expect(!before[0].isEmpty && !before[5].isEmpty)
         }

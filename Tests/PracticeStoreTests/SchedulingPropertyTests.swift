@@ -7,18 +7,6 @@ import Testing
 
 private let logger = TestDatabase.logger
 
-/// A small, seeded generator so a failure replays exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Scheduling against a model", .timeLimit(.minutes(5)))
 struct SchedulingPropertyTests {
     struct Visit: Equatable {
@@ -43,7 +31,7 @@ struct SchedulingPropertyTests {
             let therapists = [f.therapist.id, f.secondTherapist.id]
             let policy = f.practice.policy
             let monday = futureMonday()
-            var rng = SplitMix64(state: seed)
+            var rng = SeededRandom(state: seed)
             var model: [Int64: Visit] = [:]
 
             func randomSlot() throws -> (LocalDateTime, Int) {
