@@ -114,42 +114,50 @@ struct GuaranteeTests {
         try await TestDatabase.withFresh { database in
             let r = try await Self.record(database)
             let before = try await Self.guarded(database, r)
-            let attempts = [
-                "SET session_replication_role = replica",
-                "ALTER TABLE session_notes DISABLE TRIGGER ALL",
-                "DROP TRIGGER session_notes_immutable_when_signed ON session_notes",
-                "CREATE OR REPLACE FUNCTION public.session_notes_guard_signed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
-                "ALTER TABLE session_notes NO FORCE ROW LEVEL SECURITY",
-                "UPDATE session_notes SET assessment = 'rewritten' WHERE id = \(r.note)",
-                "UPDATE session_notes SET signed_at = signed_at - interval '30 days' WHERE id = \(r.note)",
-                "DELETE FROM session_notes WHERE id = \(r.note)",
-                "TRUNCATE session_notes CASCADE",
-                "INSERT INTO session_notes (practice_id, appointment_id, assessment, plan, signed_by, signed_at) "
+            // Each attempt with the rule that must refuse it: a missing privilege (the app role owns
+            // nothing and was granted no UPDATE, DELETE or TRUNCATE there), or a named trigger.
+            let denied = "permission denied", owner = "must be owner", locked = "cannot change"
+            let attempts: [(String, [String])] = [
+                ("SET session_replication_role = replica", [denied]),
+                ("ALTER TABLE session_notes DISABLE TRIGGER ALL", [owner]),
+                ("DROP TRIGGER session_notes_immutable_when_signed ON session_notes", [owner]),
+                ("CREATE OR REPLACE FUNCTION public.session_notes_guard_signed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+                 [owner, denied]),
+                ("ALTER TABLE session_notes NO FORCE ROW LEVEL SECURITY", [owner]),
+                ("UPDATE session_notes SET assessment = 'rewritten' WHERE id = \(r.note)", ["is signed and cannot be changed"]),
+                ("UPDATE session_notes SET signed_at = signed_at - interval '30 days' WHERE id = \(r.note)",
+                 ["is signed and cannot be changed"]),
+                ("DELETE FROM session_notes WHERE id = \(r.note)", [denied]),
+                ("TRUNCATE session_notes CASCADE", [denied]),
+                ("INSERT INTO session_notes (practice_id, appointment_id, assessment, plan, signed_by, signed_at) "
                     + "VALUES (\(r.f.practice.id), \(r.unsignedVisit), 'a', 'p', \(r.f.secondTherapist.id), now() - interval '60 days')",
-                "UPDATE appointments SET therapist_id = \(r.f.secondTherapist.id) WHERE id = \(r.visit)",
-                "UPDATE appointments SET client_id = \(r.otherClient.id) WHERE id = \(r.visit)",
-                "UPDATE appointments SET minutes_treated = 30 WHERE id = \(r.visit)",
-                "UPDATE appointments SET soreness = 'marked' WHERE id = \(r.unsignedVisit)",
-                "DELETE FROM appointments WHERE id = \(r.visit)",
-                "UPDATE pain_reports SET score = 0 WHERE appointment_id = \(r.visit)",
-                "DELETE FROM pain_reports WHERE appointment_id = \(r.visit)",
-                "UPDATE pressure_feedback SET discomfort = 0",
-                "UPDATE screenings SET weight_loss_or_fever = true",
-                "UPDATE note_addenda SET body = 'rewritten'",
-                "DELETE FROM note_addenda",
-                "UPDATE referral_letters SET body = 'rewritten' WHERE id = \(r.letter)",
-                "UPDATE audit_events SET actor = 'nobody'",
-                "DELETE FROM audit_events",
-                "TRUNCATE audit_events",
-                "INSERT INTO audit_events (practice_id, actor, action, entity) VALUES (\(r.f.practice.id), 'x', 'insert', 'clients')",
-                "SELECT public.record_disclosure('update', 'clients', 1, 1, NULL)",
-                "SELECT public.practice_grant_app('practice_user')",
-                "UPDATE schema_migrations SET checksum = 'x'",
-                "INSERT INTO schema_migrations (version, name) VALUES (9999, 'x')",
+                 ["cannot be inserted signed"]),
+                ("UPDATE appointments SET therapist_id = \(r.f.secondTherapist.id) WHERE id = \(r.visit)", [locked]),
+                ("UPDATE appointments SET client_id = \(r.otherClient.id) WHERE id = \(r.visit)", [locked]),
+                ("UPDATE appointments SET minutes_treated = 30 WHERE id = \(r.visit)", [locked]),
+                ("UPDATE appointments SET soreness = 'marked' WHERE id = \(r.unsignedVisit)", ["is completed"]),
+                ("DELETE FROM appointments WHERE id = \(r.visit)", [denied]),
+                ("UPDATE pain_reports SET score = 0 WHERE appointment_id = \(r.visit)", [denied]),
+                ("DELETE FROM pain_reports WHERE appointment_id = \(r.visit)", [denied]),
+                ("UPDATE pressure_feedback SET discomfort = 0", [denied]),
+                ("UPDATE screenings SET weight_loss_or_fever = true", [denied]),
+                ("UPDATE note_addenda SET body = 'rewritten'", [denied]),
+                ("DELETE FROM note_addenda", [denied]),
+                ("UPDATE referral_letters SET body = 'rewritten' WHERE id = \(r.letter)", ["is sent and cannot be changed"]),
+                ("UPDATE audit_events SET actor = 'nobody'", [denied]),
+                ("DELETE FROM audit_events", [denied]),
+                ("TRUNCATE audit_events", [denied]),
+                ("INSERT INTO audit_events (practice_id, actor, action, entity) VALUES (\(r.f.practice.id), 'x', 'insert', 'clients')",
+                 [denied]),
+                ("SELECT public.record_disclosure('update', 'clients', 1, 1, NULL)", ["only read and export events"]),
+                ("SELECT public.practice_grant_app('practice_user')", [denied]),
+                ("UPDATE schema_migrations SET checksum = 'x'", [denied]),
+                ("INSERT INTO schema_migrations (version, name) VALUES (9999, 'x')", [denied]),
             ]
-            for sql in attempts {
+            for (sql, rules) in attempts {
                 let error = await Self.attempt(database, sql)
-                #expect(error != nil, "the database let the app role run: \(sql)")
+                #expect(error.map { refusal in rules.contains { refusal.contains($0) } } == true,
+                        "\(sql) → \(error ?? "let through")")
             }
             let after = try await Self.guarded(database, r)
             #expect(before == after)
@@ -165,11 +173,15 @@ struct GuaranteeTests {
             try await PracticeDatabase.withDatabase(url: try TestDatabase.owner(of: url), logger: logger) { owner in
                 owner.scope.set(practiceID: r.f.practice.id)
                 owner.scope.set(actor: "owner-test")
-                for sql in ["TRUNCATE session_notes CASCADE", "TRUNCATE audit_events", "TRUNCATE pain_reports",
-                            "UPDATE session_notes SET assessment = 'rewritten' WHERE id = \(r.note)",
-                            "UPDATE pain_reports SET score = 0", "DELETE FROM audit_events"] {
+                // The owner holds every privilege; the triggers are what refuse it.
+                for (sql, rule) in [("TRUNCATE session_notes CASCADE", "TRUNCATE is not allowed"),
+                                    ("TRUNCATE audit_events", "TRUNCATE is not allowed"),
+                                    ("TRUNCATE pain_reports", "TRUNCATE is not allowed"),
+                                    ("UPDATE session_notes SET assessment = 'rewritten' WHERE id = \(r.note)", "is signed and cannot be changed"),
+                                    ("UPDATE pain_reports SET score = 0", "append-only"),
+                                    ("DELETE FROM audit_events", "append-only")] {
                     let error = await Self.attempt(owner, sql)
-                    #expect(error != nil, "the owner ran: \(sql)")
+                    #expect(error?.contains(rule) == true, "\(sql) → \(error ?? "let through")")
                 }
             }
         }
