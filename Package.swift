@@ -13,6 +13,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // Already built for postgres-nio's SCRAM; the migration ledger's SHA-256 uses it too.
         .package(url: "https://github.com/apple/swift-crypto", "3.9.0"..<"5.0.0"),
+        // The HTTP face: Hummingbird 2 with its OpenAPI transport, metrics for Prometheus, TLS.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Only the tests' generated client uses it: HummingbirdTesting builds async-http-client anyway.
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
     targets: [
         // Domain values and the evidence rules. No I/O, no dependencies.
@@ -58,6 +69,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP contract: openapi.yaml, turned into types and a server protocol at build time,
+        // so the handlers and the document cannot drift.
+        .target(
+            name: "PracticeAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"), "EmbedSQLPlugin"]
+        ),
+        // `practice serve`: routes and rendering over the service layer; it decides nothing.
+        .target(
+            name: "PracticeHTTP",
+            dependencies: [
+                "PracticeCore", "PracticeStore", "PracticeReports", "PracticeService", "PracticeAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "practice",
             dependencies: [
@@ -65,7 +102,11 @@ let package = Package(
                 "PracticeStore",
                 "PracticeReports",
                 "PracticeService",
+                "PracticeHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -75,7 +116,25 @@ let package = Package(
             dependencies: ["PracticeStore", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/PracticeTestSupport"
         ),
+        // The same document, generated as a client: the tests drive the server through it.
+        .target(
+            name: "PracticeAPIClient",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            path: "Tests/PracticeAPIClient",
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
         .testTarget(name: "PracticeCoreTests", dependencies: ["PracticeCore"]),
+        .testTarget(
+            name: "PracticeHTTPTests",
+            dependencies: [
+                "PracticeCore", "PracticeStore", "PracticeService", "PracticeHTTP", "PracticeAPIClient", "PracticeTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(
             name: "PracticeReportsTests",
             dependencies: ["PracticeCore", "PracticeStore", "PracticeReports", "PracticeService", "PracticeTestSupport"]

@@ -128,3 +128,19 @@ public enum DateParseError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 }
+
+extension CalendarDate {
+    /// A date as typed anywhere (an option, an API field): YYYY-MM-DD, within 1900–2100.
+    public static func parse(_ text: String, field: String) throws(PracticeError) -> CalendarDate {
+        let date: CalendarDate
+        do {
+            date = try CalendarDate(parsing: text)
+        } catch {
+            throw .invalid(field: field, reason: error.description)
+        }
+        guard date.year >= 1900, date.year <= 2100 else {
+            throw .invalid(field: field, reason: "\(text) is outside 1900-01-01…2100-12-31")
+        }
+        return date
+    }
+}

@@ -10,6 +10,8 @@ public enum PracticeError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     /// Not allowed by a rule, e.g. booking before a red-flag clearance.
     case refused(String)
+    /// The acting staff member's role may not do this (the HTTP API's tokens carry a role).
+    case forbidden(String)
     /// The database holds no practice, or several and none was chosen.
     case practiceSelection(String)
     /// The database answered with something this version did not expect (an unknown SQLSTATE,
@@ -23,7 +25,7 @@ public enum PracticeError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalid(let field, let reason): "\(field): \(reason)"
         case .notFound(let entity, let id): "\(entity) \(id) not found"
-        case .duplicate(let message), .conflict(let message), .refused(let message),
+        case .duplicate(let message), .conflict(let message), .refused(let message), .forbidden(let message),
              .practiceSelection(let message), .database(let message), .unavailable(let message):
             message
         }

@@ -40,6 +40,26 @@ extension PracticeService {
         try await write { try await $0.signNote(id, signer: signer) }
     }
 
+    /// Edits a draft only if it is still the version the caller read: `precondition` sees the
+    /// note as locked for this transaction and throws to refuse (the API's If-Match).
+    public func editNote(_ id: Int64, soap: SessionNotes.SOAP,
+                         precondition: (SessionNotes.Note) throws -> Void) async throws -> SessionNotes.Note {
+        try await write { unit in
+            try precondition(try await SessionNotes.get(id, practice: unit.practice, on: unit.connection, logger: unit.logger, lock: true))
+            return try await SessionNotes.edit(id, soap: unit.expand(soap), practice: unit.practice, now: unit.now,
+                                               on: unit.connection, logger: unit.logger)
+        }
+    }
+
+    /// Signs only if the note is still the version the caller read.
+    public func signNote(_ id: Int64, signer: Int64,
+                         precondition: (SessionNotes.Note) throws -> Void) async throws -> SessionNotes.Note {
+        try await write { unit in
+            try precondition(try await SessionNotes.get(id, practice: unit.practice, on: unit.connection, logger: unit.logger, lock: true))
+            return try await unit.signNote(id, signer: signer)
+        }
+    }
+
     public func note(_ id: Int64) async throws -> SessionNotes.Note {
         try await read { unit in
             let note = try await SessionNotes.get(id, practice: unit.practice, on: unit.connection, logger: unit.logger)

@@ -27,12 +27,17 @@ public struct ServiceContext: Sendable {
     public var actorID: Int64?
     /// A label for the audit log when no staff member is known, e.g. "cli:alice".
     public var actorLabel: String
+    /// The acting staff member's role, which `authorize` checks. Nil for the command line, whose
+    /// user works the practice's own database as its administrator.
+    public var role: StaffRole?
     public var clock: ServiceClock
 
-    public init(practiceID: Int64? = nil, actorID: Int64? = nil, actorLabel: String = Audit.actor, clock: ServiceClock = .database) {
+    public init(practiceID: Int64? = nil, actorID: Int64? = nil, actorLabel: String = Audit.actor, role: StaffRole? = nil,
+                clock: ServiceClock = .database) {
         self.practiceID = practiceID
         self.actorID = actorID
         self.actorLabel = actorLabel
+        self.role = role
         self.clock = clock
     }
 

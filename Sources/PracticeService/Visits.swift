@@ -21,6 +21,10 @@ extension PracticeService {
         try await write { try await $0.reschedule(id, to: at, minutes: minutes, overrideReason: overrideReason, past: past) }
     }
 
+    public func appointment(_ id: Int64) async throws -> AppointmentView {
+        try await read { try await Scheduling.get(id, practice: $0.practice, on: $0.connection, logger: $0.logger) }
+    }
+
     public func cancel(_ id: Int64, following: Bool) async throws -> [AppointmentView] {
         try await write { try await Scheduling.cancel(id, following: following, practice: $0.practice, now: $0.now, on: $0.connection, logger: $0.logger) }
     }
@@ -115,7 +119,7 @@ extension PracticeService {
 }
 
 extension PracticeService.CompletionRequest {
-    func record() throws -> SessionRecord {
+    public func record() throws -> SessionRecord {
         let amount = try fee.map { text throws(PracticeError) in try Money.parse(text, field: "--fee") }
         return try SessionRecord(minutes: minutes, techniques: techniques, painBefore: painBefore, painAfter: painAfter,
                                  soreness: soreness, cpt: cpt, fee: amount)

@@ -47,6 +47,11 @@ public final class LeaseWatch: Sendable {
 
     func end(_ token: UInt64) { _ = waiting.withLock { $0.removeValue(forKey: token) } }
 
+    /// Whether this request is still waiting for its connection.
+    func isWaiting(_ token: UInt64) -> Bool { waiting.withLock { $0[token] != nil } }
+
+    var counts: (inUse: Int, waiting: Int) { (inUse.withLock { $0.count }, waiting.withLock { $0.count }) }
+
     /// How long the oldest request has waited.
     var longestWait: Duration? {
         waiting.withLock { requests in requests.values.min().map { ContinuousClock.now - $0 } }
@@ -63,6 +68,19 @@ public struct PracticeDatabase: Sendable {
     /// Applied at the start of every `transaction` when set; empty unless a caller sets it.
     public let scope = TransactionScope()
     let leases = LeaseWatch()
+    /// When set, a transaction whose connection has not arrived within this long fails with
+    /// `PracticeError.unavailable` instead of waiting for the pool: a server answers 503 while
+    /// PostgreSQL is down rather than hang. The command line leaves it nil and has its watchdog.
+    public var connectionWait: Duration?
+
+    public init(client: PostgresClient, logger: Logger, connectionWait: Duration? = nil) {
+        self.client = client
+        self.logger = logger
+        self.connectionWait = connectionWait
+    }
+
+    /// Connections serving a caller now, and callers waiting for one.
+    public var usage: (inUse: Int, waiting: Int) { leases.counts }
 
     /// How long a connection may take to arrive before `withDatabase`'s `stalled` is called: with
     /// the second a lost connection is given, a command ends within 5 s of losing its database.
@@ -139,7 +157,8 @@ public struct PracticeDatabase: Sendable {
             leases.done(lease)
         }
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await waitingAtMost(connectionWait, for: lease) { client in
+                try await client.withTransaction(logger: logger) { connection in
                 leases.end(lease)
                 leases.using(connection, token: lease)
                 if snapshot {
@@ -152,9 +171,38 @@ public struct PracticeDatabase: Sendable {
                         """, logger: logger)
                 }
                 return try await body(connection)
+                }
             }
         } catch {
             throw DatabaseErrors.map(error)
+        }
+    }
+
+    /// Runs `work`, failing it with `.unavailable` if its connection has not arrived within `wait`.
+    /// The waiting request is cancelled, which takes it out of the pool's queue.
+    func waitingAtMost<Result: Sendable>(_ wait: Duration?, for lease: UInt64,
+                                         _ work: (PostgresClient) async throws -> Result) async throws -> Result {
+        guard let wait else { return try await work(client) }
+        // `work` runs in a child task of this call and is awaited before it returns, so it never
+        // outlives the closure it was given.
+        let (client, leases) = (client, leases)
+        return try await withoutActuallyEscaping(work) { work in
+            nonisolated(unsafe) let work = work
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await work(client) }
+                group.addTask {
+                    try await Task.sleep(for: wait)
+                    if leases.isWaiting(lease) {
+                        throw PracticeError.unavailable("PostgreSQL did not answer within \(wait); nothing was saved")
+                    }
+                    return nil
+                }
+                defer { group.cancelAll() }
+                while let next = try await group.next() {
+                    if let result = next { return result }
+                }
+                throw PracticeError.unavailable("PostgreSQL did not answer")
+            }
         }
     }
 
@@ -168,10 +216,12 @@ public struct PracticeDatabase: Sendable {
             leases.done(lease)
         }
         do {
-            return try await client.withConnection { connection in
-                leases.end(lease)
-                leases.using(connection, token: lease)
-                return try await body(connection)
+            return try await waitingAtMost(connectionWait, for: lease) { client in
+                try await client.withConnection { connection in
+                    leases.end(lease)
+                    leases.using(connection, token: lease)
+                    return try await body(connection)
+                }
             }
         } catch {
             throw DatabaseErrors.map(error)

@@ -74,3 +74,45 @@ public enum StaffRepository {
         return result
     }
 }
+
+/// Which client a record belongs to and whether a therapist treats that client: what the HTTP
+/// API's roles are decided on.
+public enum CareTeam {
+    public enum Record: Sendable, Equatable {
+        case client(Int64)
+        case appointment(Int64)
+        case note(Int64)
+        case letter(Int64)
+    }
+
+    /// The client a record belongs to, or nil when there is no such record in this practice.
+    public static func client(of record: Record, practiceID: Int64, on connection: PostgresConnection,
+                              logger: Logger) async throws -> Int64? {
+        let query: PostgresQuery = switch record {
+        case .client(let id): "SELECT id FROM clients WHERE practice_id = \(practiceID) AND id = \(id)"
+        case .appointment(let id): "SELECT client_id FROM appointments WHERE practice_id = \(practiceID) AND id = \(id)"
+        case .note(let id): """
+            SELECT a.client_id FROM session_notes AS n
+            JOIN appointments AS a ON a.practice_id = n.practice_id AND a.id = n.appointment_id
+            WHERE n.practice_id = \(practiceID) AND n.id = \(id)
+            """
+        case .letter(let id): "SELECT client_id FROM referral_letters WHERE practice_id = \(practiceID) AND id = \(id)"
+        }
+        for try await id in try await connection.query(query, logger: logger).decode(Int64.self) { return id }
+        return nil
+    }
+
+    /// A therapist treats a client they are primary for or have a visit with (any status but cancelled).
+    public static func treats(therapistID: Int64, clientID: Int64, practiceID: Int64, on connection: PostgresConnection,
+                              logger: Logger) async throws -> Bool {
+        for try await treats in try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM clients WHERE practice_id = \(practiceID) AND id = \(clientID)
+                                                   AND primary_therapist_id = \(therapistID))
+                OR EXISTS (SELECT 1 FROM appointments WHERE practice_id = \(practiceID) AND client_id = \(clientID)
+                                                        AND therapist_id = \(therapistID) AND status <> 'cancelled')
+            """, logger: logger).decode(Bool.self) {
+            return treats
+        }
+        return false
+    }
+}

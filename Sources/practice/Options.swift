@@ -41,16 +41,11 @@ enum YesNo: String, ExpressibleByArgument, CaseIterable {
 /// booking, an entry). Rules about today (no future screening, bookings within two years) are the
 /// service's.
 func parseDate(_ text: String) throws -> CalendarDate {
-    let date: CalendarDate
     do {
-        date = try CalendarDate(parsing: text)
-    } catch {
-        throw ValidationError(error.description)
+        return try CalendarDate.parse(text, field: "date")
+    } catch .invalid(_, let reason) {
+        throw ValidationError(reason)
     }
-    guard date.year >= 1900, date.year <= 2100 else {
-        throw ValidationError("\(text) is outside 1900-01-01…2100-12-31")
-    }
-    return date
 }
 
 func parseID(_ text: String) throws -> Int64 {

@@ -19,6 +19,7 @@ struct PracticeCommand: AsyncParsableCommand {
             DBCommand.self, MigrateCommand.self, SetupCommand.self, DemoCommand.self, StaffCommand.self,
             ProviderCommand.self, ClientCommand.self, ScreeningCommand.self, AppointmentCommand.self, ScheduleCommand.self,
             CheckCommand.self, FeedbackCommand.self, NoteCommand.self, ReferralCommand.self, ReportCommand.self, PainCommand.self, AuditCommand.self,
+            ServeCommand.self,
         ]
     )
 }

@@ -33,7 +33,63 @@ struct SetupCommand: AsyncParsableCommand {
 struct StaffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "staff", abstract: "Owners, therapists and front-desk staff.",
-        subcommands: [Add.self, List.self, Hours.self])
+        subcommands: [Add.self, List.self, Hours.self, Token.self, Tokens.self, RevokeToken.self])
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a bearer token for the HTTP API, acting as this staff member with their role.",
+            discussion: """
+                The token is printed once, on stdout; only its SHA-256 is stored. Give it to the person whose \
+                token it is, and have them send it as `Authorization: Bearer TOKEN`. It expires after --expires \
+                days (at most 366) and can be revoked with `practice staff revoke-token ID`.
+                Example: practice staff token 3 --expires 90d --label "front desk tablet"
+                """)
+        @Argument(help: ArgumentHelp("The staff member's id.", valueName: "staff"), transform: parseID) var staff: Int64
+        @Option(help: ArgumentHelp("Days until it expires, e.g. 90d or 90.", valueName: "days")) var expires: String = "90d"
+        @Option(help: "What the token is for, e.g. the device it lives on.") var label: String?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let text = expires.hasSuffix("d") ? String(expires.dropLast()) : expires
+            guard let days = Int(text) else { throw PracticeError.invalid(field: "--expires", reason: "'\(expires)' is not a number of days such as 90d") }
+            let (staff, label) = (staff, label)
+            let issued = try await withService(options) { try await $0.issueToken(staffID: staff, days: days, label: label) }
+            if options.json { return try Output.json(issued) }
+            Output.line(issued.token)
+            Output.write("token \(issued.record.id) for staff \(staff), expires \(issued.record.expiresAt.formatted(.iso8601)); "
+                         + "it is shown only this once\n", to: STDERR_FILENO)
+        }
+    }
+
+    struct Tokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API tokens (never the tokens themselves).")
+        @Option(help: ArgumentHelp("Only this staff member's.", valueName: "staff"), transform: parseID) var staff: Int64?
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let staff = staff
+            let tokens = try await withService(options) { try await $0.tokens(staffID: staff) }
+            if options.json { return try Output.json(tokens) }
+            Output.table(["ID", "STAFF", "LABEL", "CREATED", "EXPIRES", "REVOKED"], tokens.map {
+                [String($0.id), String($0.staffID), $0.label ?? "-", $0.createdAt.formatted(.iso8601),
+                 $0.expiresAt.formatted(.iso8601), $0.revokedAt?.formatted(.iso8601) ?? "-"]
+            })
+        }
+    }
+
+    struct RevokeToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-token", abstract: "Revoke an API token at once; requests with it get 401.")
+        @Argument(help: ArgumentHelp("The token's id (from `practice staff tokens`).", valueName: "id"), transform: parseID) var id: Int64
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let id = id
+            let token = try await withService(options) { try await $0.revokeToken(id) }
+            if options.json { return try Output.json(token) }
+            Output.line("revoked token \(token.id) of staff \(token.staffID)")
+        }
+    }
 
     struct Hours: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

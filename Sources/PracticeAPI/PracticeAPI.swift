@@ -1,0 +1,1 @@
+// Generated from openapi.yaml at build time.

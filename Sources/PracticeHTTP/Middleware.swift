@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// One line per request: its id, method, route pattern (`/clients/{client_id}`, never the path
+/// with its ids or the query with its search terms), status and time. Never bodies or headers.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)",
+            "route": "\(context.endpointPath ?? "unmatched")",
+            "status": "\(response.status.code)",
+            "ms": "\(String(format: "%.1f", milliseconds))",
+        ])
+        return response
+    }
+}
+
+/// Every request has a deadline: past it, the handler is cancelled (its transaction rolls back)
+/// and the client gets 503 with Retry-After.
+struct DeadlineMiddleware<Context: RequestContext>: RouterMiddleware {
+    let timeout: Duration
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // `next` runs in a child task that is awaited before this returns, so it never outlives
+        // the call it was handed to.
+        let timeout = timeout
+        return try await withoutActuallyEscaping(next) { next in
+            nonisolated(unsafe) let next = next
+            return try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask { try await next(request, context) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw APIError.timedOut
+                }
+                defer { group.cancelAll() }
+                while let response = try await group.next() {
+                    if let response { return response }
+                }
+                throw APIError.timedOut
+            }
+        }
+    }
+}
+
+/// Bodies larger than `maxBytes` get 413, whether they say their length or not.
+struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let maxBytes: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let length = request.headers[.contentLength], let bytes = Int(length), bytes > maxBytes {
+            throw HTTPError(.contentTooLarge)
+        }
+        var request = request
+        if request.headers[.contentLength] == nil, request.headers[.transferEncoding] != nil {
+            _ = try await request.collectBody(upTo: maxBytes)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,1 @@
+// The generated client lives in the build; this file gives the target a source.
