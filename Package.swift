@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The plugin's tool turns openapi.yaml into JSON for the server's request validator.
+        .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
         // Only the tests' generated client uses it: HummingbirdTesting builds async-http-client anyway.
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
@@ -31,7 +33,7 @@ let package = Package(
 
         // Turns the plain-SQL migrations in SQL/ into Swift at build time, so the one
         // `practice` binary carries its schema with it and needs no resource bundle.
-        .executableTarget(name: "EmbedSQL", path: "Sources/EmbedSQL"),
+        .executableTarget(name: "EmbedSQL", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/EmbedSQL"),
         .plugin(name: "EmbedSQLPlugin", capability: .buildTool(), dependencies: ["EmbedSQL"]),
 
         .target(

@@ -30,7 +30,7 @@ public struct RequestIdentity: Sendable {
 }
 
 /// Bearer tokens: a missing, malformed, unknown, expired or revoked token gets 401; an address
-/// that keeps presenting bad tokens is answered 429 for a while without the token being looked at.
+/// that keeps presenting bad tokens has each further failure held for a second and answered 429.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let database: PracticeDatabase
@@ -43,22 +43,25 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.open.contains(request.uri.path) { return try await next(request, context) }
         let address = context.remoteAddress?.ipAddress ?? "unknown"
-        if let wait = limiter.blocked(address) {
-            throw APIError.tooManyFailures(retryAfter: wait)
-        }
         guard let header = request.headers[.authorization] else {
             throw APIError.unauthenticated("send `Authorization: Bearer TOKEN`; tokens come from `practice staff token`")
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            limiter.failed(address)
-            throw APIError.unauthenticated("the Authorization header must be `Bearer TOKEN`")
-        }
         var database = database
         database.connectionWait = connectionWait
-        guard let identity = try await PracticeService.authenticate(String(parts[1]), database: database) else {
-            limiter.failed(address)
-            throw APIError.unauthenticated("the token is unknown, expired or revoked")
+        let identity: Tokens.Identity? = if parts.count == 2, parts[0].lowercased() == "bearer" {
+            try await PracticeService.authenticate(String(parts[1]), database: database)
+        } else { nil }
+        guard let identity else {
+            // An address that keeps failing waits, and then is told to wait longer: guessing is
+            // slowed down, while a valid token from the same address is still served.
+            if let wait = limiter.failed(address) {
+                try await Task.sleep(for: FailedTokenLimiter.penalty)
+                throw APIError.tooManyFailures(retryAfter: wait)
+            }
+            throw APIError.unauthenticated(parts.count == 2 && parts[0].lowercased() == "bearer"
+                                           ? "the token is unknown, expired or revoked"
+                                           : "the Authorization header must be `Bearer TOKEN`")
         }
         let service = PracticeService(database: database, context: ServiceContext(practiceID: identity.practiceID,
                                                                                   actorID: identity.staffID,
@@ -71,8 +74,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     }
 }
 
-/// Failed tokens per address: after `limit` failures within `window`, the address is answered
-/// 429 until the oldest of them leaves the window.
+/// Failed tokens per address: past `limit` failures within `window`, each further failure is
+/// held for `penalty` and answered 429 until the oldest of them leaves the window.
 final class FailedTokenLimiter: Sendable {
     let limit: Int
     let window: Duration
@@ -82,23 +85,18 @@ final class FailedTokenLimiter: Sendable {
         (self.limit, self.window) = (limit, window)
     }
 
-    func failed(_ address: String) {
+    /// How long a failure from a blocked address is held before it is answered.
+    static let penalty: Duration = .seconds(1)
+
+    /// Records a failure; returns how long the address should wait if it is now over the limit.
+    func failed(_ address: String) -> Duration? {
         let now = ContinuousClock.now
-        failures.withLock { table in
+        return failures.withLock { table in
             var recent = (table[address] ?? []).filter { now - $0 < window }
             recent.append(now)
             table[address] = recent
             if table.count > 10_000 { table = table.filter { $0.value.contains { now - $0 < window } } }
-        }
-    }
-
-    /// How long the address must wait, if it is blocked.
-    func blocked(_ address: String) -> Duration? {
-        let now = ContinuousClock.now
-        return failures.withLock { table in
-            let recent = (table[address] ?? []).filter { now - $0 < window }
-            table[address] = recent.isEmpty ? nil : recent
-            guard recent.count >= limit, let oldest = recent.first else { return nil }
+            guard recent.count > limit, let oldest = recent.first else { return nil }
             return window - (now - oldest)
         }
     }

@@ -27,7 +27,8 @@ extension PracticeAPIHandlers {
                                      minutes: body.minutes ?? BookingRules.Minutes.defaultVisit,
                                      skipConflicts: body.skipConflicts ?? false,
                                      overrideReason: try Parse.text(body.overrideReason, field: "override_reason"),
-                                     unscreenedReason: try Parse.text(body.unscreenedReason, field: "unscreened_reason"))
+                                     unscreenedReason: try Parse.text(body.unscreenedReason, field: "unscreened_reason"),
+                                     past: body.past ?? false)
         if let weekly = body.weekly {
             let end: WeeklyRecurrence.End
             switch (weekly.until, weekly.count) {
@@ -40,8 +41,7 @@ extension PracticeAPIHandlers {
         let (answer, replayed) = try await service.writeOnce(key: input.headers.idempotencyKey, operation: "bookAppointment",
                                                              fingerprint: try Fingerprint.of(body)) { unit in
             let booked = try await unit.book(request)
-            let location = booked.value.seriesID.map { "/appointments?series=\($0)" }
-                ?? booked.value.appointments.first.map { "/appointments/\($0.id)" }
+            let location = booked.value.appointments.first.map { "/appointments/\($0.id)" }
             return Idempotency.Stored(status: 201, location: location, body: try Bridge.json(booked.value))
         }
         return .created(.init(headers: .init(location: answer.location, idempotentReplay: replayed ? "true" : nil),
@@ -55,8 +55,7 @@ extension PracticeAPIHandlers {
 
     func cancelAppointment(_ input: Operations.CancelAppointment.Input) async throws -> Operations.CancelAppointment.Output {
         let service = try await service(.anyStaff)
-        let following: Bool = if case .json(let body)? = input.body { body.following ?? false } else { false }
-        let cancelled = try await service.cancel(input.path.appointmentId, following: following)
+        let cancelled = try await service.cancel(input.path.appointmentId, following: input.query.following ?? false)
         return .ok(.init(body: .json(.init(items: try cancelled.map(Bridge.convert)))))
     }
 

@@ -64,3 +64,19 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// The OpenAPI runtime writes string header values percent-encoded (`%2Fclients%2F7`); HTTP
+/// clients expect `Location` and `ETag` as they are (`/clients/7`, `"9f…"`).
+struct PlainHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var names: [HTTPField.Name] { [.location, .eTag, HTTPField.Name("Idempotent-Replay")].compactMap { $0 } }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        for name in Self.names {
+            if let value = response.headers[name], value.contains("%"), let plain = value.removingPercentEncoding {
+                response.headers[name] = plain
+            }
+        }
+        return response
+    }
+}

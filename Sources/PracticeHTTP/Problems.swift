@@ -14,6 +14,7 @@ enum APIError: Error, Sendable {
     case preconditionFailed(String)
     /// A query parameter the generated code accepts but the contract's limits refuse.
     case badParameter(field: String, reason: String)
+    case unsupportedMediaType(String)
     case timedOut
 }
 
@@ -94,6 +95,8 @@ struct Problem: Encodable, Sendable {
                       detail: "too many failed tokens from this address; try again in \(seconds) s", retryAfter: seconds)
         case .preconditionFailed(let message): self.init(.preconditionFailed, rule: "etag", detail: message, field: "If-Match")
         case .badParameter(let field, let reason): self.init(.badRequest, rule: "invalid-parameter", detail: "\(field): \(reason)", field: field)
+        case .unsupportedMediaType(let message): self.init(.unsupportedMediaType, rule: "media-type", detail: message,
+                                                           field: "Content-Type")
         case .timedOut: self.init(.serviceUnavailable, rule: "timeout", detail: "the request took too long; nothing was saved",
                                   retryAfter: 2)
         }
@@ -160,9 +163,18 @@ struct Problem: Encodable, Sendable {
 /// Turns every error below it into problem+json; logs the status and the error's kind, never
 /// its message (which may quote what a person typed).
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let contract: Contract
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            // No route matched: a known path with another method is 405, naming the methods it takes.
+            guard let methods = contract.methods(for: request.uri.path), !methods.isEmpty else { return Problem(for: error).response }
+            var response = Problem(.methodNotAllowed, rule: "method",
+                                   detail: "\(request.uri.path) takes \(methods.joined(separator: ", "))").response
+            response.headers[.allow] = methods.joined(separator: ", ")
+            return response
         } catch {
             let problem = Problem(for: error)
             if problem.status >= 500 {

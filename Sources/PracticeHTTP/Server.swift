@@ -27,12 +27,16 @@ public struct ServerSettings: Sendable {
     public var requestTimeout: Duration
     /// A request waits at most this long for a database connection before 503 (the database is down).
     public var connectionWait: Duration
+    /// Failed tokens an address may present in a minute before each further failure is held a
+    /// second and answered 429.
+    public var failedTokenLimit: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil,
                 maxBodyBytes: Int = 1 << 20, requestTimeout: Duration = .seconds(30),
-                connectionWait: Duration = .milliseconds(1500)) {
+                connectionWait: Duration = .milliseconds(1500), failedTokenLimit: Int = 10) {
         (self.host, self.port, self.tlsCertificate, self.tlsKey) = (host, port, tlsCertificate, tlsKey)
         (self.maxBodyBytes, self.requestTimeout, self.connectionWait) = (maxBodyBytes, requestTimeout, connectionWait)
+        self.failedTokenLimit = failedTokenLimit
     }
 }
 
@@ -49,14 +53,15 @@ public struct ServerDependencies: Sendable {
 
 /// The router: plain routes for health, metrics and the document, then the generated OpenAPI
 /// handlers behind authentication. Middleware order: request log, metrics, problems, deadline,
-/// body limit, then (API routes only) the bearer token.
+/// body limit, then (API routes only) the bearer token and the contract's own checks.
 public func buildRouter(_ dependencies: ServerDependencies, settings: ServerSettings) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ProblemMiddleware(contract: .document))
     router.add(middleware: DeadlineMiddleware(timeout: settings.requestTimeout))
     router.add(middleware: BodyLimitMiddleware(maxBytes: settings.maxBodyBytes))
+    router.add(middleware: PlainHeadersMiddleware())
 
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
@@ -73,8 +78,9 @@ public func buildRouter(_ dependencies: ServerDependencies, settings: ServerSett
 
     let api = PracticeAPIHandlers(database: dependencies.database, connectionWait: settings.connectionWait)
     let authenticated = router.group()
-        .add(middleware: AuthenticationMiddleware(database: dependencies.database, limiter: FailedTokenLimiter(),
+        .add(middleware: AuthenticationMiddleware(database: dependencies.database, limiter: FailedTokenLimiter(limit: settings.failedTokenLimit),
                                                   connectionWait: settings.connectionWait))
+        .add(middleware: ContractMiddleware(contract: .document, maxBytes: settings.maxBodyBytes))
     try api.registerHandlers(on: authenticated, serverURL: URL(string: "/")!)
     return router
 }

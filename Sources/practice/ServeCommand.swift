@@ -35,11 +35,16 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBodyKiB: Int = 1024
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds before an unanswered request gets 503.", valueName: "s"))
     var requestTimeout: Int = 30
+    @Option(name: .customLong("failed-token-limit"),
+            help: ArgumentHelp("Failed tokens one address may send in a minute before further failures are held 1 s and answered 429.",
+                               valueName: "n"))
+    var failedTokenLimit: Int = 10
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: must be 0–65535") }
         guard (1...102_400).contains(maxBodyKiB) else { throw ValidationError("--max-body: must be 1–102400 KiB") }
         guard (1...600).contains(requestTimeout) else { throw ValidationError("--request-timeout: must be 1–600 seconds") }
+        guard failedTokenLimit >= 1 else { throw ValidationError("--failed-token-limit: must be at least 1") }
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         for path in [tlsCertificate, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("\(path): cannot be read")
@@ -54,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
         try await PracticeService.withDatabase(target: target, connection: connectionPolicy, logger: logger) { _ in }
 
         let settings = ServerSettings(host: host, port: port, tlsCertificate: tlsCertificate, tlsKey: tlsKey,
-                                      maxBodyBytes: maxBodyKiB * 1024, requestTimeout: .seconds(requestTimeout))
+                                      maxBodyBytes: maxBodyKiB * 1024, requestTimeout: .seconds(requestTimeout),
+                                      failedTokenLimit: failedTokenLimit)
         var background = logger
         background.logLevel = .error
         let client = PostgresClient(configuration: target.url.clientConfiguration, backgroundLogger: background)
