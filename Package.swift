@@ -107,8 +107,6 @@ let package = Package(
                 "PracticeHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -129,7 +127,8 @@ let package = Package(
         .testTarget(
             name: "PracticeHTTPTests",
             dependencies: [
-                "PracticeCore", "PracticeStore", "PracticeService", "PracticeHTTP", "PracticeAPIClient", "PracticeTestSupport",
+                "PracticeCore", "PracticeStore", "PracticeService", "PracticeHTTP", "PracticeAPI", "PracticeAPIClient",
+                "PracticeTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),

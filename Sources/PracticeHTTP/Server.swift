@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import Metrics
 import NIOCore
 import NIOSSL
 import OpenAPIHummingbird
@@ -40,13 +41,23 @@ public struct ServerSettings: Sendable {
     }
 }
 
+/// The process's metrics: one Prometheus registry, made the swift-metrics backend the first time
+/// it is used (a process has one metrics system), so Hummingbird's request counters land in it.
+public enum ServerMetrics {
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
 /// The pieces a request is served with.
 public struct ServerDependencies: Sendable {
     public let database: PracticeDatabase
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
 
-    public init(database: PracticeDatabase, metrics: PrometheusCollectorRegistry, logger: Logger) {
+    public init(database: PracticeDatabase, metrics: PrometheusCollectorRegistry = ServerMetrics.registry, logger: Logger) {
         (self.database, self.metrics, self.logger) = (database, metrics, logger)
     }
 }
@@ -113,8 +124,8 @@ public func buildApplication(_ dependencies: ServerDependencies, settings: Serve
 /// Pool usage for /metrics: connections in use and requests waiting for one.
 struct PoolMetrics: Sendable {
     let database: PracticeDatabase
-    let inUse: Gauge
-    let waiting: Gauge
+    let inUse: Prometheus.Gauge
+    let waiting: Prometheus.Gauge
 
     init(database: PracticeDatabase, registry: PrometheusCollectorRegistry) {
         self.database = database

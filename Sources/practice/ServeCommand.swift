@@ -1,13 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Metrics
 import PostgresNIO
 import PracticeCore
 import PracticeHTTP
 import PracticeService
 import PracticeStore
-import Prometheus
 
 /// `practice serve`: the HTTP API for the front desk's screen and the therapists' tablets.
 struct ServeCommand: AsyncParsableCommand {
@@ -65,9 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         background.logLevel = .error
         let client = PostgresClient(configuration: target.url.clientConfiguration, backgroundLogger: background)
         let database = PracticeDatabase(client: client, logger: logger, connectionWait: settings.connectionWait)
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let app = try buildApplication(ServerDependencies(database: database, metrics: registry, logger: serverLogger),
+        let app = try buildApplication(ServerDependencies(database: database, logger: serverLogger),
                                        settings: settings, poolService: client)
         try await app.runService()
     }

@@ -77,7 +77,7 @@ public enum TestDatabase {
     public static func rowCounts(_ database: PracticeDatabase) async throws -> [String: Int] {
         let tables = ["practices", "staff", "providers", "clients", "screenings", "clearances", "appointment_series",
                       "appointments", "pain_reports", "pressure_feedback", "session_notes", "note_addenda",
-                      "referral_letters", "audit_events", "working_hours"]
+                      "referral_letters", "audit_events", "working_hours", "staff_tokens", "idempotency_keys"]
         // Row-level security shows one practice at a time: count each practice's rows and add them up.
         var counts: [String: Int] = Dictionary(uniqueKeysWithValues: tables.map { ($0, 0) })
         let practices = try await database.client.withConnection { connection in
