@@ -22,33 +22,6 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Every request has a deadline: past it, the handler is cancelled (its transaction rolls back)
-/// and the client gets 503 with Retry-After.
-struct DeadlineMiddleware<Context: RequestContext>: RouterMiddleware {
-    let timeout: Duration
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // `next` runs in a child task that is awaited before this returns, so it never outlives
-        // the call it was handed to.
-        let timeout = timeout
-        return try await withoutActuallyEscaping(next) { next in
-            nonisolated(unsafe) let next = next
-            return try await withThrowingTaskGroup(of: Response?.self) { group in
-                group.addTask { try await next(request, context) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw APIError.timedOut
-                }
-                defer { group.cancelAll() }
-                while let response = try await group.next() {
-                    if let response { return response }
-                }
-                throw APIError.timedOut
-            }
-        }
-    }
-}
-
 /// Bodies larger than `maxBytes` get 413, whether they say their length or not.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBytes: Int

@@ -63,14 +63,13 @@ public struct ServerDependencies: Sendable {
 }
 
 /// The router: plain routes for health, metrics and the document, then the generated OpenAPI
-/// handlers behind authentication. Middleware order: request log, metrics, problems, deadline,
-/// body limit, then (API routes only) the bearer token and the contract's own checks.
+/// handlers behind authentication. Middleware order: request log, metrics, problems, body limit,
+/// plain headers, then (API routes only) the bearer token and the contract's own checks.
 public func buildRouter(_ dependencies: ServerDependencies, settings: ServerSettings) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware(contract: .document))
-    router.add(middleware: DeadlineMiddleware(timeout: settings.requestTimeout))
     router.add(middleware: BodyLimitMiddleware(maxBytes: settings.maxBodyBytes))
     router.add(middleware: PlainHeadersMiddleware())
 
@@ -96,12 +95,13 @@ public func buildRouter(_ dependencies: ServerDependencies, settings: ServerSett
     return router
 }
 
-/// The whole server, as production runs it and as the tests build it. The database pool is one
-/// of the application's services: it starts before the server answers and closes after the
-/// last in-flight request on SIGTERM.
-public func buildApplication(_ dependencies: ServerDependencies, settings: ServerSettings,
-                             poolService: PostgresClient? = nil) throws -> some ApplicationProtocol {
+/// The whole server, as production runs it and as the tests build it: the router behind a
+/// deadline that answers every request (see `DeadlineResponder`). On SIGTERM it stops accepting,
+/// finishes the requests in flight and returns; `practice serve` then closes the pool.
+public func buildApplication(_ dependencies: ServerDependencies, settings: ServerSettings) throws -> some ApplicationProtocol {
     let router = try buildRouter(dependencies, settings: settings)
+    let responder = DeadlineResponder(inner: router.buildResponder(), timeout: settings.requestTimeout,
+                                      lostGrace: .milliseconds(300))
     let server: HTTPServerBuilder
     switch (settings.tlsCertificate, settings.tlsKey) {
     case let (certificate?, key?):
@@ -116,9 +116,9 @@ public func buildApplication(_ dependencies: ServerDependencies, settings: Serve
     }
     var logger = dependencies.logger
     logger[metadataKey: "component"] = "http"
-    return Application(router: router, server: server,
+    return Application(responder: responder, server: server,
                        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "practice"),
-                       services: poolService.map { [$0] } ?? [], logger: logger)
+                       logger: logger)
 }
 
 /// Pool usage for /metrics: connections in use and requests waiting for one.

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresNIO
 import PracticeCore
 import Synchronization
@@ -56,6 +57,23 @@ public final class LeaseWatch: Sendable {
     var longestWait: Duration? {
         waiting.withLock { requests in requests.values.min().map { ContinuousClock.now - $0 } }
     }
+}
+
+/// The connections one request holds, for a watchdog outside it: PostgresNIO may leave a query
+/// waiting forever on a connection the server dropped mid-statement (shutdown, restart, a killed
+/// backend), so the HTTP face watches its request's connections and answers 503 when one closes.
+public final class ConnectionWatch: Sendable {
+    let held = Mutex<[ObjectIdentifier: PostgresConnection]>([:])
+
+    @TaskLocal public static var current: ConnectionWatch?
+
+    public init() {}
+
+    func hold(_ connection: PostgresConnection) { held.withLock { $0[ObjectIdentifier(connection)] = connection } }
+    func release(_ connection: PostgresConnection) { _ = held.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) } }
+
+    /// Whether a connection the request is using has closed under it.
+    public var lostConnection: Bool { held.withLock { $0.values.contains { $0.isClosed } } }
 }
 
 /// The store's handle on PostgreSQL: a running `PostgresClient` plus the logger queries use.
@@ -158,9 +176,12 @@ public struct PracticeDatabase: Sendable {
         }
         do {
             return try await waitingAtMost(connectionWait, for: lease) { client in
-                try await client.withTransaction(logger: logger) { connection in
+                try await client.withConnection { connection in
                 leases.end(lease)
                 leases.using(connection, token: lease)
+                ConnectionWatch.current?.hold(connection)
+                defer { ConnectionWatch.current?.release(connection) }
+                return try await Self.inTransaction(on: connection, logger: logger) { connection in
                 if snapshot {
                     try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
                 }
@@ -172,10 +193,48 @@ public struct PracticeDatabase: Sendable {
                 }
                 return try await body(connection)
                 }
+                }
             }
         } catch {
             throw DatabaseErrors.map(error)
         }
+    }
+
+    /// BEGIN, the body, COMMIT; on an error, ROLLBACK only while the connection is sound. A
+    /// connection the server dropped (shutdown, restart, a killed backend) rolled the transaction
+    /// back already, and a query sent on it may never be answered: it is closed instead, and the
+    /// pool opens a fresh one.
+    static func inTransaction<Result: Sendable>(on connection: PostgresConnection, logger: Logger,
+                                                isolation: isolated (any Actor)? = #isolation,
+                                                _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await connection.query("BEGIN", logger: logger)
+        let result: Result
+        do {
+            result = try await body(connection)
+        } catch {
+            if connection.isClosed || !isSoundAfter(error) {
+                try? await connection.close()
+            } else {
+                do {
+                    try await connection.query("ROLLBACK", logger: logger)
+                } catch {
+                    try? await connection.close()
+                }
+            }
+            throw error
+        }
+        try await connection.query("COMMIT", logger: logger)
+        return result
+    }
+
+    /// Whether the connection is still usable after `error`: the server answered with an error
+    /// for this statement (bad data, a constraint, a lock timeout), or the error is the caller's
+    /// own. Connection-level failures and the server's shutdown or crash (SQLSTATE classes 08,
+    /// 57 and 58) are not.
+    static func isSoundAfter(_ error: any Error) -> Bool {
+        guard let psql = error as? PSQLError else { return !(error is ChannelError) }
+        guard psql.code == .server, let state = psql.serverInfo?[.sqlState] else { return false }
+        return !["08", "57", "58"].contains(String(state.prefix(2)))
     }
 
     /// Runs `work`, failing it with `.unavailable` if its connection has not arrived within `wait`.
@@ -220,6 +279,8 @@ public struct PracticeDatabase: Sendable {
                 try await client.withConnection { connection in
                     leases.end(lease)
                     leases.using(connection, token: lease)
+                    ConnectionWatch.current?.hold(connection)
+                    defer { ConnectionWatch.current?.release(connection) }
                     return try await body(connection)
                 }
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import PracticeCore
 import PracticeHTTP
 import PracticeService
@@ -63,8 +64,20 @@ struct ServeCommand: AsyncParsableCommand {
         background.logLevel = .error
         let client = PostgresClient(configuration: target.url.clientConfiguration, backgroundLogger: background)
         let database = PracticeDatabase(client: client, logger: logger, connectionWait: settings.connectionWait)
-        let app = try buildApplication(ServerDependencies(database: database, logger: serverLogger),
-                                       settings: settings, poolService: client)
+        let app = try buildApplication(ServerDependencies(database: database, logger: serverLogger), settings: settings)
+        // The pool runs beside the server. After SIGTERM the server has answered every request in
+        // flight; the pool is then asked to close, and given 5 s (a connection PostgreSQL dropped
+        // mid-request can keep it waiting) before the process ends anyway.
+        let closed = Atomic<Bool>(false)
+        let pool = Task {
+            await client.run()
+            closed.store(true, ordering: .relaxed)
+        }
         try await app.runService()
+        pool.cancel()
+        for _ in 0..<50 where !closed.load(ordering: .relaxed) {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        serverLogger.info("stopped", metadata: ["pool": "\(closed.load(ordering: .relaxed) ? "closed" : "abandoned")"])
     }
 }
