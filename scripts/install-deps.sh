@@ -13,6 +13,8 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [[ -f /usr/include/pango-1.0/pango/pangocairo.h ]] || need+=(libpango1.0-dev)
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+# The HTTP API's TLS test makes a self-signed certificate.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
@@ -31,4 +33,12 @@ FHIR_RESOURCES_VERSION=8.1.0
 if ! python3 -c "import fhir.resources, sys; sys.exit(fhir.resources.__version__ != '$FHIR_RESOURCES_VERSION')" 2>/dev/null; then
     echo "install-deps: installing fhir.resources==$FHIR_RESOURCES_VERSION" >&2
     python3 -m pip install -q "fhir.resources==$FHIR_RESOURCES_VERSION"
+fi
+
+# The HTTP API's independent contract checker (PyPI, pinned).
+SCHEMATHESIS_VERSION=4.32.5
+if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null \
+   || ! command -v schemathesis >/dev/null 2>&1; then
+    echo "install-deps: installing schemathesis==$SCHEMATHESIS_VERSION" >&2
+    python3 -m pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi

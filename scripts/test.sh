@@ -28,5 +28,23 @@ export PRACTICE_TEST_APP_USER=practice_user
 export PRACTICE_TEST_CLUSTER="$data/cluster"
 export PRACTICE_TEST_SCRATCH="$data"
 
+# The HTTP contract check runs beside the Swift tests (it has its own cluster and server), and
+# both must pass. Its output is shown when it ends.
+contract_log="$data/schemathesis.log"
+if (($# == 0)); then
+    timeout --signal=INT 20m scripts/schemathesis.sh "$PRACTICE_BIN" >"$contract_log" 2>&1 &
+    contract=$!
+fi
+
 # A hung test must fail the run, not stall it until CI gives up.
-timeout --signal=INT 40m swift test --skip-build "$@"
+status=0
+timeout --signal=INT 40m swift test --skip-build "$@" || status=$?
+
+if (($# == 0)); then
+    contract_status=0
+    wait "$contract" || contract_status=$?
+    echo "── schemathesis (scripts/schemathesis.sh) ──"
+    tail -40 "$contract_log"
+    ((contract_status == 0)) || { echo "schemathesis found failures (exit $contract_status)" >&2; status=1; }
+fi
+exit $status

@@ -56,9 +56,12 @@ public struct ServerDependencies: Sendable {
     public let database: PracticeDatabase
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
+    /// Where PostgreSQL listens, so a slow request can ask whether it is down (503 at once).
+    public let databaseURL: DatabaseURL?
 
-    public init(database: PracticeDatabase, metrics: PrometheusCollectorRegistry = ServerMetrics.registry, logger: Logger) {
-        (self.database, self.metrics, self.logger) = (database, metrics, logger)
+    public init(database: PracticeDatabase, metrics: PrometheusCollectorRegistry = ServerMetrics.registry, logger: Logger,
+                databaseURL: DatabaseURL? = nil) {
+        (self.database, self.metrics, self.logger, self.databaseURL) = (database, metrics, logger, databaseURL)
     }
 }
 
@@ -100,8 +103,9 @@ public func buildRouter(_ dependencies: ServerDependencies, settings: ServerSett
 /// finishes the requests in flight and returns; `practice serve` then closes the pool.
 public func buildApplication(_ dependencies: ServerDependencies, settings: ServerSettings) throws -> some ApplicationProtocol {
     let router = try buildRouter(dependencies, settings: settings)
+    let probe = dependencies.databaseURL.map { url in DatabaseProbe { await url.acceptsConnections() } }
     let responder = DeadlineResponder(inner: router.buildResponder(), timeout: settings.requestTimeout,
-                                      lostGrace: .milliseconds(300))
+                                      lostGrace: .milliseconds(300), probe: probe, probeAfter: .seconds(1))
     let server: HTTPServerBuilder
     switch (settings.tlsCertificate, settings.tlsKey) {
     case let (certificate?, key?):

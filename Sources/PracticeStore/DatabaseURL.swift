@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import PracticeCore
 
@@ -84,5 +86,27 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         text += "/\(database)"
         if let socketDirectory { text += "?host=\(socketDirectory)" + (port == 5432 ? "" : "&port=\(port)") }
         return text
+    }
+}
+
+extension DatabaseURL {
+    /// Whether anything accepts connections where this URL points (the unix socket or host and
+    /// port), within `timeout`. No login: a server that is stopped, restarting or unreachable
+    /// says no at once, which is all a caller deciding "down or only slow?" needs to know.
+    public func acceptsConnections(timeout: Duration = .milliseconds(500)) async -> Bool {
+        let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.milliseconds(milliseconds))
+        do {
+            let channel = if let socketDirectory {
+                try await bootstrap.connect(unixDomainSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)").get()
+            } else {
+                try await bootstrap.connect(host: host ?? "localhost", port: port).get()
+            }
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
     }
 }

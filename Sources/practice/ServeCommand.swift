@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         background.logLevel = .error
         let client = PostgresClient(configuration: target.url.clientConfiguration, backgroundLogger: background)
         let database = PracticeDatabase(client: client, logger: logger, connectionWait: settings.connectionWait)
-        let app = try buildApplication(ServerDependencies(database: database, logger: serverLogger), settings: settings)
+        let app = try buildApplication(ServerDependencies(database: database, logger: serverLogger, databaseURL: target.url), settings: settings)
         // The pool runs beside the server. After SIGTERM the server has answered every request in
         // flight; the pool is then asked to close, and given 5 s (a connection PostgreSQL dropped
         // mid-request can keep it waiting) before the process ends anyway.
