@@ -58,9 +58,12 @@ struct DeadlineResponder<Context: RequestContext>: HTTPResponder {
                     if watch.lostConnection, lostSince == nil { lostSince = .now }
                     if let problem {
                         if outcome.finish(.success(problem.response)) {
+                            let elapsed = ContinuousClock.now - started
+                            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                             context.logger.warning("request given up", metadata: [
                                 "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? "unmatched")",
                                 "status": "\(problem.status)", "rule": "\(problem.rule)",
+                                "ms": "\(String(format: "%.1f", milliseconds))",
                             ])
                         }
                         work.cancel()
