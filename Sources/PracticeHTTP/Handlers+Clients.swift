@@ -13,7 +13,7 @@ extension PracticeAPIHandlers {
         let search = try Parse.text(input.query.search, field: "search", multiline: false)
         let clients = try await service.listClients(search: search, includeDischarged: input.query.includeDischarged ?? false)
         let page = try Page(clients, limit: input.query.limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func registerClient(_ input: Operations.RegisterClient.Input) async throws -> Operations.RegisterClient.Output {
@@ -73,7 +73,7 @@ extension PracticeAPIHandlers {
         let service = try await service(.clinical(.client(input.path.clientId)))
         let page = try Page(try await service.painHistory(clientID: input.path.clientId), limit: input.query.limit,
                             cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func reportPain(_ input: Operations.ReportPain.Input) async throws -> Operations.ReportPain.Output {
@@ -92,14 +92,14 @@ extension PracticeAPIHandlers {
         let service = try await service(.clinical(.client(input.path.clientId)))
         let page = try Page(try await service.notes(clientID: input.path.clientId), limit: input.query.limit,
                             cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func listClientLetters(_ input: Operations.ListClientLetters.Input) async throws -> Operations.ListClientLetters.Output {
         let service = try await service(.letterStatus(.client(input.path.clientId)))
         let letters = try await service.letters(clientID: input.path.clientId).map { service.readsClinicalContents ? $0 : $0.withoutContents }
         let page = try Page(letters, limit: input.query.limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func addLetter(_ input: Operations.AddLetter.Input) async throws -> Operations.AddLetter.Output {
@@ -160,7 +160,7 @@ extension PracticeAPIHandlers {
         let result = try await service.check(clientID: nil, asOf: try input.query.asOf.map { try Parse.date($0, field: "as_of") })
         let page = try Page(result.clients, limit: input.query.limit, cursor: input.query.cursor)
         return .ok(.init(body: .json(.init(asOf: result.asOf.description, flaggedClients: result.flaggedClients,
-                                           items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+                                           items: try page.converted(), nextCursor: page.next))))
     }
 }
 

@@ -15,7 +15,7 @@ extension PracticeAPIHandlers {
             clientID: query.clientId, therapistID: query.therapistId, from: try query.from.map { try Parse.date($0, field: "from") },
             to: try query.to.map { try Parse.date($0, field: "to") }, includeCancelled: query.includeCancelled ?? false)
         let page = try Page(try await service.listAppointments(filter), limit: query.limit, cursor: query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func bookAppointment(_ input: Operations.BookAppointment.Input) async throws -> Operations.BookAppointment.Output {
@@ -107,7 +107,7 @@ extension PracticeAPIHandlers {
         let service = try await service(.clinical(.appointment(input.path.appointmentId)))
         let page = try Page(try await service.feedback(appointmentID: input.path.appointmentId), limit: input.query.limit,
                             cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func addFeedback(_ input: Operations.AddFeedback.Input) async throws -> Operations.AddFeedback.Output {
@@ -192,7 +192,7 @@ extension PracticeAPIHandlers {
         let slots = try await service.freeSlots(.init(therapistID: input.path.therapistId, week: week,
                                                       minutes: input.query.minutes ?? BookingRules.Minutes.defaultVisit))
         let page = try Page(slots, limit: input.query.limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func getTherapistWeek(_ input: Operations.GetTherapistWeek.Input) async throws -> Operations.GetTherapistWeek.Output {

@@ -46,7 +46,7 @@ struct PracticeAPIHandlers: APIProtocol {
         let service = try await service(.anyStaff)
         let role = try input.query.role.map { try Parse.staffRole($0.rawValue) }
         let page = try Page(try await service.listStaff(role: role), limit: input.query.limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func addStaff(_ input: Operations.AddStaff.Input) async throws -> Operations.AddStaff.Output {
@@ -61,7 +61,7 @@ struct PracticeAPIHandlers: APIProtocol {
     func listProviders(_ input: Operations.ListProviders.Input) async throws -> Operations.ListProviders.Output {
         let service = try await service(.anyStaff)
         let page = try Page(try await service.listProviders(), limit: input.query.limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: try page.items.map(Bridge.convert), nextCursor: page.next))))
+        return .ok(.init(body: .json(.init(items: try page.converted(), nextCursor: page.next))))
     }
 
     func addProvider(_ input: Operations.AddProvider.Input) async throws -> Operations.AddProvider.Output {
@@ -84,7 +84,7 @@ struct PracticeAPIHandlers: APIProtocol {
         let events = try await service.auditEvents(clientID: input.query.clientId, staffID: input.query.staffId, since: since,
                                                    limit: min(page.offset + page.limit + 1, 100_000))
         let sliced = try Page(events, limit: input.query.limit, cursor: input.query.cursor)
-        let items: [Components.Schemas.AuditEvent] = try sliced.items.map(Bridge.convert)
+        let items: [Components.Schemas.AuditEvent] = try sliced.converted()
         return .ok(.init(body: .json(.init(items: items, nextCursor: sliced.next))))
     }
 }
@@ -154,6 +154,15 @@ struct Page<Item> {
         let end = min(start + limit, all.count)
         items = Array(all[start..<end])
         next = end < all.count ? String(end) : nil
+    }
+}
+
+extension Page where Item: Encodable {
+    /// The page's items as the contract's type.
+    func converted<Target: Decodable>() throws -> [Target] {
+        var converted: [Target] = []
+        for item in items { converted.append(try Bridge.convert(item)) }
+        return converted
     }
 }
 

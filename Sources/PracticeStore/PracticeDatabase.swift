@@ -168,20 +168,8 @@ public struct PracticeDatabase: Sendable {
     ) async throws -> Result {
         let scope = scope.current
         let logger = logger
-        let lease = leases.begin()
-        // Watched until withTransaction returns: its COMMIT or ROLLBACK may wait on a dead connection.
-        defer {
-            leases.end(lease)
-            leases.done(lease)
-        }
-        do {
-            return try await waitingAtMost(connectionWait, for: lease) { client in
-                try await client.withConnection { connection in
-                leases.end(lease)
-                leases.using(connection, token: lease)
-                ConnectionWatch.current?.hold(connection)
-                defer { ConnectionWatch.current?.release(connection) }
-                return try await Self.inTransaction(on: connection, logger: logger) { connection in
+        return try await withLease { connection in
+            try await Self.inTransaction(on: connection, logger: logger) { connection in
                 if snapshot {
                     try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
                 }
@@ -192,7 +180,29 @@ public struct PracticeDatabase: Sendable {
                         """, logger: logger)
                 }
                 return try await body(connection)
-                }
+            }
+        }
+    }
+
+    /// A connection from the pool for `body`: watched while it is awaited (the watchdog's
+    /// deadline) and while it is used (by the lease watch and the request's `ConnectionWatch`,
+    /// until it is back in the pool: a COMMIT or ROLLBACK may wait on a dead connection); errors
+    /// mapped to `PracticeError`.
+    func withLease<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let leases = leases
+        let lease = leases.begin()
+        defer {
+            leases.end(lease)
+            leases.done(lease)
+        }
+        do {
+            return try await waitingAtMost(connectionWait, for: lease) { client in
+                try await client.withConnection { connection in
+                    leases.end(lease)
+                    leases.using(connection, token: lease)
+                    ConnectionWatch.current?.hold(connection)
+                    defer { ConnectionWatch.current?.release(connection) }
+                    return try await body(connection)
                 }
             }
         } catch {
@@ -269,23 +279,6 @@ public struct PracticeDatabase: Sendable {
     public func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let current = scope.current
         if current.practiceID != nil || current.actor != nil { return try await transaction(body) }
-        let lease = leases.begin()
-        defer {
-            leases.end(lease)
-            leases.done(lease)
-        }
-        do {
-            return try await waitingAtMost(connectionWait, for: lease) { client in
-                try await client.withConnection { connection in
-                    leases.end(lease)
-                    leases.using(connection, token: lease)
-                    ConnectionWatch.current?.hold(connection)
-                    defer { ConnectionWatch.current?.release(connection) }
-                    return try await body(connection)
-                }
-            }
-        } catch {
-            throw DatabaseErrors.map(error)
-        }
+        return try await withLease(body)
     }
 }

@@ -6,17 +6,7 @@ import Testing
 
 @Suite("practice report", .timeLimit(.minutes(5)))
 struct ReportCLITests {
-    func tool(_ name: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [name] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    func tool(_ name: String, _ arguments: [String]) throws -> String { try toolOutput(name, arguments) }
 
     func folder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("reports-\(UUID().uuidString)")

@@ -121,13 +121,5 @@ func pdfText(_ bytes: [UInt8]) throws -> String {
     defer { try? FileManager.default.removeItem(at: directory) }
     let file = directory.appending(path: "summary.pdf")
     try Data(bytes).write(to: file)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/pdftotext")
-    process.arguments = [file.path, "-"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: output, as: UTF8.self)
+    return try toolOutput("pdftotext", [file.path, "-"])
 }
