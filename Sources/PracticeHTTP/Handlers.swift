@@ -30,14 +30,10 @@ struct PracticeAPIHandlers: APIProtocol {
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         var database = database
         database.connectionWait = connectionWait
-        do {
-            try await database.read { connection in
-                _ = try await connection.query("SELECT 1", logger: database.logger)
-            }
-            return .ok(.init(body: .json(.init(status: .ok, database: .up))))
-        } catch {
+        guard await database.answers() else {
             return .serviceUnavailable(.init(headers: .init(retryAfter: 2), body: .json(.init(status: .unavailable, database: .down))))
         }
+        return .ok(.init(body: .json(.init(status: .ok, database: .up))))
     }
 
     // MARK: Staff and providers

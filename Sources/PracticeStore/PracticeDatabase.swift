@@ -275,6 +275,18 @@ public struct PracticeDatabase: Sendable {
         }
     }
 
+    /// Whether the database answers a query now (a health check).
+    public func answers() async -> Bool {
+        let logger = logger
+        do {
+            return try await withLease { connection in
+                try await connection.query("SELECT 1", logger: logger).decode(Int.self).reduce(0, +) == 1
+            }
+        } catch {
+            return false
+        }
+    }
+
     /// A connection outside a transaction, for reads. With a scope set, a transaction carrying it.
     public func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let current = scope.current

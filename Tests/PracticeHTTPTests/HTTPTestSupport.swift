@@ -40,17 +40,14 @@ struct APIWorld: Sendable {
         // The server sets the practice itself in every transaction; nothing is pre-scoped.
         database.scope.set(practiceID: nil)
         database.scope.set(actor: nil)
-        func token(_ practice: Records, _ staff: Int64) async throws -> String {
-            try await PracticeService(database: database, context: ServiceContext(practiceID: practice.practice.practice.id))
-                .issueToken(staffID: staff, days: 7, label: "test").token
+        var tokens: [String: String] = [:]
+        for (role, practice, staff) in [("owner", a, a.owner.id), ("therapist", a, a.practice.therapist.id),
+                                        ("otherTherapist", a, a.practice.secondTherapist.id), ("frontDesk", a, a.practice.frontDesk.id),
+                                        ("ownerB", b, b.owner.id)] {
+            let service = PracticeService(database: database, context: ServiceContext(practiceID: practice.practice.practice.id))
+            let issued = try await service.issueToken(staffID: staff, days: 7, label: "test")
+            tokens[role] = issued.token
         }
-        let tokens = [
-            "owner": try await token(a, a.owner.id),
-            "therapist": try await token(a, a.practice.therapist.id),
-            "otherTherapist": try await token(a, a.practice.secondTherapist.id),
-            "frontDesk": try await token(a, a.practice.frontDesk.id),
-            "ownerB": try await token(b, b.owner.id),
-        ]
         return APIWorld(database: database, a: a, b: b, tokens: tokens)
     }
 
