@@ -199,7 +199,10 @@ enum NoteVersion {
     }
 
     /// Refuses unless `ifMatch` names the note's current version (or is `*`).
-    static func require(_ ifMatch: String, matches note: SessionNotes.Note) throws {
+    static func require(_ ifMatch: String?, matches note: SessionNotes.Note) throws {
+        guard let ifMatch else {
+            throw APIError.preconditionFailed("a write to note \(note.id) needs If-Match with the ETag it was read with")
+        }
         let current = try etag(note)
         let offered = ifMatch.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .map { $0.hasPrefix("W/") ? String($0.dropFirst(2)) : $0 }
