@@ -75,11 +75,12 @@ struct PracticeAPIHandlers: APIProtocol {
     func listAudit(_ input: Operations.ListAudit.Input) async throws -> Operations.ListAudit.Output {
         let service = try await service(.owner)
         let since = try input.query.since.map { try Parse.date($0, field: "since") }
-        let page = try Page<Audit.Event>.window(limit: input.query.limit, cursor: input.query.cursor)
-        // The log is read newest first, one page beyond the cursor: its size is bounded by the page.
+        let window = try Page<Audit.Event>.window(limit: input.query.limit, cursor: input.query.cursor)
+        // Newest first, one page read from the database (and one event more, to know whether a page follows).
         let events = try await service.auditEvents(clientID: input.query.clientId, staffID: input.query.staffId, since: since,
-                                                   limit: min(page.offset + page.limit + 1, 100_000))
-        let sliced = try Page(events, limit: input.query.limit, cursor: input.query.cursor)
+                                                   limit: window.limit + 1, offset: window.offset, newestFirst: true)
+        let sliced = Page(items: Array(events.prefix(window.limit)),
+                          next: events.count > window.limit ? String(window.offset + window.limit) : nil)
         let items: [Components.Schemas.AuditEvent] = try sliced.converted()
         return .ok(.init(body: .json(.init(items: items, nextCursor: sliced.next))))
     }
@@ -142,6 +143,10 @@ struct Page<Item> {
             throw APIError.badParameter(field: "cursor", reason: "is not a cursor this server gives out")
         }
         return (offset, limit)
+    }
+
+    init(items: [Item], next: String?) {
+        (self.items, self.next) = (items, next)
     }
 
     init(_ all: [Item], limit: Int?, cursor: String?) throws {

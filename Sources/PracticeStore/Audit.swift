@@ -47,13 +47,20 @@ public enum Audit {
         public var staffID: Int64?
         public var since: Date?
         public var limit: Int
+        /// Events to pass over first (a page's position).
+        public var offset: Int
+        /// Newest first (the API's audit view); oldest first otherwise (the command line's).
+        public var newestFirst: Bool
 
-        public init(clientID: Int64? = nil, staffID: Int64? = nil, since: Date? = nil, limit: Int = 1000) {
+        public init(clientID: Int64? = nil, staffID: Int64? = nil, since: Date? = nil, limit: Int = 1000, offset: Int = 0,
+                    newestFirst: Bool = false) {
             (self.clientID, self.staffID, self.since, self.limit) = (clientID, staffID, since, limit)
+            (self.offset, self.newestFirst) = (offset, newestFirst)
         }
     }
 
-    /// Events of the transaction's practice (row-level security scopes them), oldest first.
+    /// Events of the transaction's practice (row-level security scopes them), oldest first
+    /// unless `newestFirst`.
     /// `staffID` matches events by that staff member and events about that staff member's row.
     public static func list(_ filter: Filter, practiceID: Int64, on connection: PostgresConnection,
                             logger: Logger) async throws -> [Event] {
@@ -66,8 +73,8 @@ public enum Audit {
               AND (\(filter.staffID)::bigint IS NULL OR staff_id = \(filter.staffID) OR actor = \(staffActor)
                    OR (entity = 'staff' AND entity_id = \(filter.staffID)))
               AND (\(filter.since)::timestamptz IS NULL OR occurred_at >= \(filter.since))
-            ORDER BY occurred_at, id
-            LIMIT \(filter.limit)
+            ORDER BY \(unescaped: filter.newestFirst ? "occurred_at DESC, id DESC" : "occurred_at, id")
+            LIMIT \(filter.limit) OFFSET \(filter.offset)
             """, logger: logger)
         var events: [Event] = []
         for try await (id, at, actor, action, table, rowID, columns, client, staff, recipient) in rows.decode(

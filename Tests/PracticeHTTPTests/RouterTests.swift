@@ -235,6 +235,14 @@ import Testing
                 #expect(events.contains { $0["actor"] as? String == actor && $0["action"] as? String == "insert"
                                           && $0["table"] as? String == "pain_reports" })
                 #expect(!audit.text.contains("Riverside Client"))
+                // Newest first: the last thing done leads, and a page of one points at the next.
+                let ids = events.compactMap { $0["id"] as? Int }
+                #expect(ids == ids.sorted(by: >))
+                #expect(events.first?["table"] as? String == "pain_reports")
+                let first = try await client.execute(uri: "/audit?client_id=\(world.a.client.id)&limit=1", method: .get,
+                                                     headers: world.bearer("owner")).json()
+                #expect(first["next_cursor"] as? String == "1")
+                #expect((first["items"] as? [[String: Any]])?.first?["id"] as? Int == ids.first)
             }
         }
     }
