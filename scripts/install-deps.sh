@@ -15,6 +15,10 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 # The HTTP API's TLS test makes a self-signed certificate.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# deploy/: encrypted backups (age), systemd units checked with systemd-analyze, load tests (wrk).
+command -v age >/dev/null 2>&1 || need+=(age)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then

@@ -11,6 +11,10 @@ scripts/install-deps.sh
 swift build --build-tests
 bin="$(swift build --show-bin-path)"
 export PRACTICE_BIN="$bin/practice"
+# The binary a server runs (deploy/build-release.sh: release, Swift's libraries linked in); the
+# tests check what it links and that it names its commit.
+deploy/build-release.sh
+export PRACTICE_RELEASE_BIN="$(swift build -c release --show-bin-path)/practice"
 
 data="$(mktemp -d /tmp/practice-test-XXXXXX)"
 chmod 755 "$data"

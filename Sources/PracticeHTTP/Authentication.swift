@@ -34,6 +34,7 @@ public struct RequestIdentity: Sendable {
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let database: PracticeDatabase
+    let replica: PracticeDatabase?
     let limiter: FailedTokenLimiter
     let connectionWait: Duration
 
@@ -65,7 +66,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let service = PracticeService(database: database, context: ServiceContext(practiceID: identity.practiceID,
                                                                                   actorID: identity.staffID,
-                                                                                  role: identity.role))
+                                                                                  role: identity.role),
+                                      replica: replica)
         var context = context
         context.logger[metadataKey: "staff"] = "\(identity.staffID)"
         return try await RequestIdentity.$current.withValue(RequestIdentity(identity: identity, service: service)) {

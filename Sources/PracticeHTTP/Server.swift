@@ -58,10 +58,13 @@ public struct ServerDependencies: Sendable {
     public let logger: Logger
     /// Where PostgreSQL listens, so a slow request can ask whether it is down (503 at once).
     public let databaseURL: DatabaseURL?
+    /// A read replica (DATABASE_READ_URL) for the read-only routes and reports.
+    public let replica: PracticeDatabase?
 
     public init(database: PracticeDatabase, metrics: PrometheusCollectorRegistry = ServerMetrics.registry, logger: Logger,
-                databaseURL: DatabaseURL? = nil) {
+                databaseURL: DatabaseURL? = nil, replica: PracticeDatabase? = nil) {
         (self.database, self.metrics, self.logger, self.databaseURL) = (database, metrics, logger, databaseURL)
+        self.replica = replica
     }
 }
 
@@ -91,7 +94,7 @@ public func buildRouter(_ dependencies: ServerDependencies, settings: ServerSett
 
     let api = PracticeAPIHandlers(database: dependencies.database, connectionWait: settings.connectionWait)
     let authenticated = router.group()
-        .add(middleware: AuthenticationMiddleware(database: dependencies.database, limiter: FailedTokenLimiter(limit: settings.failedTokenLimit),
+        .add(middleware: AuthenticationMiddleware(database: dependencies.database, replica: dependencies.replica, limiter: FailedTokenLimiter(limit: settings.failedTokenLimit),
                                                   connectionWait: settings.connectionWait))
         .add(middleware: ContractMiddleware(contract: .document, maxBytes: settings.maxBodyBytes))
     try api.registerHandlers(on: authenticated, serverURL: URL(string: "/")!)

@@ -36,6 +36,30 @@ public enum DatabaseTarget: Sendable {
         case .embedded(let cluster): cluster.ownerURL
         }
     }
+
+    /// The role `practice backup` reads with: one that row-level security does not hide rows from
+    /// (PRACTICE_BACKUP_URL on a hosted server; the embedded cluster's practice_backup role).
+    public func backupURL(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatabaseURL {
+        switch self {
+        case .embedded(let cluster):
+            return cluster.backupURL
+        case .url:
+            guard let text = environment["PRACTICE_BACKUP_URL"], !text.isEmpty else {
+                throw PracticeError.invalid(
+                    field: "PRACTICE_BACKUP_URL",
+                    reason: "required with DATABASE_URL: a role with BYPASSRLS (row-level security would hide rows from a dump) "
+                        + "and SELECT on every table, e.g. CREATE ROLE practice_backup LOGIN BYPASSRLS IN ROLE pg_read_all_data")
+            }
+            return try DatabaseURL(parsing: text, field: "PRACTICE_BACKUP_URL")
+        }
+    }
+
+    /// DATABASE_READ_URL: a read replica for the check, reports and read-only API routes. Writes
+    /// always go to `url`.
+    public static func readURL(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatabaseURL? {
+        guard let text = environment["DATABASE_READ_URL"], !text.isEmpty else { return nil }
+        return try DatabaseURL(parsing: text, field: "DATABASE_READ_URL")
+    }
 }
 
 public enum MigrationPolicy: Sendable {
@@ -133,20 +157,27 @@ extension PracticeService {
     }
 
     /// The service for one run, on an open database.
+    /// With `replica` (DATABASE_READ_URL), reads and reports run there; writes on `target`.
     public static func withService<Result: Sendable>(
         target: DatabaseTarget, context: ServiceContext, migrations: MigrationPolicy? = nil,
-        connection: ConnectionPolicy = ConnectionPolicy(), logger: Logger,
+        connection: ConnectionPolicy = ConnectionPolicy(), replica: DatabaseURL? = nil, logger: Logger,
         _ body: @Sendable (PracticeService) async throws -> Result
     ) async throws -> Result {
         try await withDatabase(target: target, migrations: migrations, connection: connection, logger: logger) { database in
-            try await body(PracticeService(database: database, context: context))
+            guard let replica else { return try await body(PracticeService(database: database, context: context)) }
+            return try await PracticeDatabase.withDatabase(url: replica, logger: logger, stalled: connection.stalled) { reads in
+                try await body(PracticeService(database: database, context: context, replica: reads))
+            }
         }
     }
 
     /// `practice migrate`: as the owner (PRACTICE_OWNER_URL, else DATABASE_URL, else the embedded
     /// owner role), then grants the app role what it needs.
-    public static func migrate(target: DatabaseTarget, dryRun: Bool, connection: ConnectionPolicy = ConnectionPolicy(),
+    public static func migrate(target: DatabaseTarget, dryRun: Bool, upTo: Int? = nil, connection: ConnectionPolicy = ConnectionPolicy(),
                                logger: Logger) async throws -> (pending: [String], applied: [String]) {
+        if let upTo, !Migrator.all.contains(where: { $0.version == upTo }) {
+            throw PracticeError.invalid(field: "--to", reason: "no migration \(upTo); this binary has \(Migrator.all.first?.version ?? 0)–\(Migrator.all.last?.version ?? 0)")
+        }
         if case .embedded(let cluster) = target {
             try cluster.start()
             try await ensureDatabaseExists(cluster, logger: logger, stalled: connection.stalled)
@@ -156,9 +187,9 @@ extension PracticeService {
             return try await PracticeDatabase.withDatabase(url: owner, logger: logger, stalled: connection.stalled) { database in
                 if dryRun {
                     let pending = try await database.read { try await Migrator.pending(on: $0, logger: logger) }
-                    return (pending.map(\.name), [])
+                    return (pending.filter { $0.version <= upTo ?? Int.max }.map(\.name), [])
                 }
-                return ([], try await Migrator.migrate(database, grantingTo: [target.url.user]).map(\.name))
+                return ([], try await Migrator.migrate(database, grantingTo: [target.url.user], upTo: upTo).map(\.name))
             }
         } catch let error as PracticeError where error.description.contains("permission denied") {
             // The app role owns nothing, so it cannot change the schema: say which URL is missing.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import PostgresNIO
 import PracticeCore
@@ -64,26 +65,60 @@ public struct UnitOfWork: Sendable {
     public let now: PracticeNow
     public let context: ServiceContext
     public let logger: Logger
+    /// Set when the unit reads on a replica, which takes no writes: disclosures wait here and are
+    /// written on the primary once the read is done.
+    let pendingDisclosures: PendingDisclosures?
+
+    init(connection: PostgresConnection, practice: Practice, now: PracticeNow, context: ServiceContext, logger: Logger,
+         pendingDisclosures: PendingDisclosures? = nil) {
+        (self.connection, self.practice, self.now, self.context, self.logger) = (connection, practice, now, context, logger)
+        self.pendingDisclosures = pendingDisclosures
+    }
 
     var today: CalendarDate { now.today }
 
     /// Records that clinical data was read, or exported to a provider (accounting of disclosures).
     public func disclose(_ entity: String, id: Int64? = nil, clientID: Int64? = nil, action: Audit.Disclosure = .read,
                          to providerID: Int64? = nil) async throws {
-        try await Audit.disclose(action, entity: entity, entityID: id, clientID: clientID, recipientProviderID: providerID,
-                                 on: connection, logger: logger)
+        let disclosure = PendingDisclosures.Disclosure(action: action, entity: entity, entityID: id, clientID: clientID,
+                                                       providerID: providerID)
+        if let pendingDisclosures { return pendingDisclosures.append(disclosure) }
+        try await disclosure.record(on: connection, logger: logger)
     }
+}
+
+/// Disclosures made while reading on a replica, to be written on the primary.
+final class PendingDisclosures: Sendable {
+    struct Disclosure: Sendable {
+        var action: Audit.Disclosure
+        var entity: String
+        var entityID: Int64?
+        var clientID: Int64?
+        var providerID: Int64?
+
+        func record(on connection: PostgresConnection, logger: Logger) async throws {
+            try await Audit.disclose(action, entity: entity, entityID: entityID, clientID: clientID,
+                                     recipientProviderID: providerID, on: connection, logger: logger)
+        }
+    }
+
+    private let items = Mutex<[Disclosure]>([])
+    func append(_ disclosure: Disclosure) { items.withLock { $0.append(disclosure) } }
+    var all: [Disclosure] { items.withLock { $0 } }
 }
 
 /// The use cases every face calls. A face parses and renders; it decides nothing.
 public struct PracticeService: Sendable {
     public let database: PracticeDatabase
+    /// A read replica (DATABASE_READ_URL): `read` runs there; `write` always on `database`.
+    public let replica: PracticeDatabase?
     public let context: ServiceContext
     var logger: Logger { database.logger }
 
-    public init(database: PracticeDatabase, context: ServiceContext) {
+    public init(database: PracticeDatabase, context: ServiceContext, replica: PracticeDatabase? = nil) {
         self.database = database
         self.context = context
+        self.replica = replica
     }
 
     /// Runs `body` in one transaction, with the practice resolved, the clock read once, and the
@@ -92,15 +127,27 @@ public struct PracticeService: Sendable {
         try await run(readOnly: false, body)
     }
 
-    /// The same, in a read-only transaction: one consistent snapshot for a report.
+    /// The same, in a read-only transaction: one consistent snapshot for a report. With a replica,
+    /// the snapshot is the replica's, and the read's audit events are then written on the primary
+    /// in a transaction of their own: a read is never served without its record.
     public func read<Result: Sendable>(_ body: (UnitOfWork) async throws -> Result) async throws -> Result {
-        try await run(readOnly: true, body)
+        guard let replica else { return try await run(readOnly: true, body) }
+        let pending = PendingDisclosures()
+        let result = try await run(on: replica, readOnly: true, pending: pending, body)
+        let disclosures = pending.all
+        if !disclosures.isEmpty {
+            try await run(readOnly: false) { unit in
+                for disclosure in disclosures { try await disclosure.record(on: unit.connection, logger: unit.logger) }
+            }
+        }
+        return result
     }
 
-    func run<Result: Sendable>(readOnly: Bool, _ body: (UnitOfWork) async throws -> Result) async throws -> Result {
+    func run<Result: Sendable>(on target: PracticeDatabase? = nil, readOnly: Bool, pending: PendingDisclosures? = nil,
+                               _ body: (UnitOfWork) async throws -> Result) async throws -> Result {
         let (context, logger) = (context, logger)
         // A report reads one snapshot; it still writes its read event to the audit log.
-        return try await database.transaction(snapshot: readOnly) { connection in
+        return try await (target ?? database).transaction(snapshot: readOnly) { connection in
             let instant = try await context.clock.instant(on: connection, logger: logger)
             let practice = try await Practices.resolve(context.practiceID, on: connection, logger: logger)
             try await connection.query("""
@@ -112,7 +159,7 @@ public struct PracticeService: Sendable {
                 """, logger: logger)
             return try await body(UnitOfWork(connection: connection, practice: practice,
                                              now: PracticeNow(instant: instant, timeZone: practice.timeZone),
-                                             context: context, logger: logger))
+                                             context: context, logger: logger, pendingDisclosures: pending))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 import PracticeCore
 
@@ -15,6 +16,12 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
     public var database: String
     public var sslMode: String
+    /// libpq's `sslrootcert`: the CA certificates (PEM) that `verify-ca` and `verify-full` trust;
+    /// `system` trusts the operating system's. Unset: `~/.postgresql/root.crt` when it exists.
+    public var sslRootCert: String?
+    /// libpq's `sslcert` and `sslkey`: a client certificate, for servers that ask for one.
+    public var sslCert: String?
+    public var sslKey: String?
 
     public init(parsing text: String, field: String = "DATABASE_URL") throws(PracticeError) {
         guard let components = URLComponents(string: text),
@@ -29,6 +36,12 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 } ?? query["dbname"] ?? user
         sslMode = query["sslmode"] ?? "prefer"
+        sslRootCert = query["sslrootcert"].flatMap { $0.isEmpty ? nil : $0 }
+        sslCert = query["sslcert"].flatMap { $0.isEmpty ? nil : $0 }
+        sslKey = query["sslkey"].flatMap { $0.isEmpty ? nil : $0 }
+        guard (sslCert == nil) == (sslKey == nil) else {
+            throw .invalid(field: field, reason: "sslcert and sslkey go together")
+        }
         let hostName = components.host.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding } ?? query["host"]
         if let hostName, hostName.hasPrefix("/") {
             socketDirectory = hostName
@@ -59,7 +72,14 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
-    public var clientConfiguration: PostgresClient.Configuration {
+    /// The pool's settings, TLS as libpq's `sslmode` means it:
+    /// - `disable`, `allow`: no TLS;
+    /// - `prefer`: TLS when the server offers it, the certificate unchecked;
+    /// - `require`: TLS or no connection; the certificate is checked against a root certificate only
+    ///   when one is given (libpq does the same);
+    /// - `verify-ca`: TLS with a certificate signed by a trusted CA;
+    /// - `verify-full`: that, and the certificate names the host connected to.
+    public func clientConfiguration() throws(PracticeError) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socketDirectory {
             configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user,
@@ -67,8 +87,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         } else {
             let tls: PostgresClient.Configuration.TLS = switch sslMode {
             case "disable", "allow": .disable
-            case "require", "verify-ca", "verify-full": .require(.makeClientConfiguration())
-            default: .prefer(.makeClientConfiguration())
+            case "prefer": .prefer(try tlsConfiguration(verifying: false))
+            default: .require(try tlsConfiguration(verifying: sslMode != "require" || rootCertificatePath != nil))
             }
             configuration = .init(host: host ?? "localhost", port: port, username: user, password: password,
                                   database: database, tls: tls)
@@ -79,13 +99,80 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         return configuration
     }
 
+    /// The root certificates to trust: `sslrootcert`, else libpq's default file when it exists.
+    var rootCertificatePath: String? {
+        if let sslRootCert { return sslRootCert }
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        let standard = home + "/.postgresql/root.crt"
+        return FileManager.default.isReadableFile(atPath: standard) ? standard : nil
+    }
+
+    func tlsConfiguration(verifying: Bool) throws(PracticeError) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        if verifying {
+            tls.certificateVerification = sslMode == "verify-full" ? .fullVerification : .noHostnameVerification
+            switch rootCertificatePath {
+            case "system":
+                tls.trustRoots = .default
+            case let path?:
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw .invalid(field: "sslrootcert", reason: "\(path) cannot be read")
+                }
+                tls.trustRoots = .file(path)
+            case nil:
+                throw .invalid(field: "sslrootcert", reason: "sslmode=\(sslMode) checks the server's certificate, "
+                               + "so name the CA's certificate (sslrootcert=/path/ca.crt, or sslrootcert=system)")
+            }
+        }
+        if let sslCert, let sslKey {
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(sslCert).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: sslKey, format: .pem))
+            } catch {
+                throw .invalid(field: "sslcert", reason: "cannot read the client certificate \(sslCert) or key \(sslKey)")
+            }
+        }
+        return tls
+    }
+
     /// The URL without its password, fit for messages and `--json`.
     public var description: String {
         var text = "postgres://\(user)@"
         if let host { text += "\(host):\(port)" }
         text += "/\(database)"
-        if let socketDirectory { text += "?host=\(socketDirectory)" + (port == 5432 ? "" : "&port=\(port)") }
-        return text
+        var query: [String] = []
+        if let socketDirectory {
+            query.append("host=\(socketDirectory)")
+            if port != 5432 { query.append("port=\(port)") }
+        } else if sslMode != "prefer" {
+            query.append("sslmode=\(sslMode)")
+        }
+        for (key, value) in [("sslrootcert", sslRootCert), ("sslcert", sslCert), ("sslkey", sslKey)] {
+            if let value { query.append("\(key)=\(value)") }
+        }
+        return query.isEmpty ? text : text + "?" + query.joined(separator: "&")
+    }
+
+    /// The same connection as a libpq keyword string, for PostgreSQL's own programs (pg_dump,
+    /// pg_restore, pg_basebackup). The password is not in it: pass `libpqEnvironment`.
+    public var libpqConnectionString: String {
+        func quoted(_ value: String) -> String {
+            "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        }
+        var pairs = [("user", user), ("dbname", database), ("port", String(port)), ("sslmode", sslMode)]
+        pairs.append(("host", socketDirectory ?? host ?? "localhost"))
+        for (key, value) in [("sslrootcert", sslRootCert), ("sslcert", sslCert), ("sslkey", sslKey)] {
+            if let value { pairs.append((key, value)) }
+        }
+        return pairs.map { "\($0.0)=\(quoted($0.1))" }.joined(separator: " ")
+    }
+
+    /// The environment PostgreSQL's programs need beside `libpqConnectionString`.
+    public var libpqEnvironment: [String: String] {
+        var environment = ["PGCONNECT_TIMEOUT": "10"]
+        if let password { environment["PGPASSWORD"] = password }
+        return environment
     }
 }
 

@@ -31,12 +31,16 @@ public struct EmbeddedPostgres: Sendable {
     public static let ownerRole = "practice_owner"
     public static let appRole = "practice_user"
     public static let appGroup = "practice_app"
+    /// Reads every row for `practice backup` (BYPASSRLS, pg_read_all_data) and streams WAL for base
+    /// backups and replicas (REPLICATION). Never used by the application's own commands, which
+    /// refuse a role that row-level security does not bind.
+    public static let backupRole = "practice_backup"
     public static let databaseName = "massagepractice"
     static let systemUser = "postgres"
     /// Written into the cluster once its roles and configuration are in place. Version 2 is the
     /// least-privilege layout; a cluster without it was made by an older `practice` and is upgraded.
     static let layoutMarker = "practice-layout"
-    static let layoutVersion = "2"
+    static let layoutVersion = "3"
     /// A unix socket path longer than this does not fit in sockaddr_un.
     static let maximumSocketPath = 107
 
@@ -69,6 +73,11 @@ public struct EmbeddedPostgres: Sendable {
     /// What `migrate` uses: the owner of the schema.
     public var ownerURL: DatabaseURL {
         DatabaseURL(socketDirectory: socketDirectory, user: Self.ownerRole, database: Self.databaseName)
+    }
+
+    /// What `backup`, base backups and replicas use.
+    public var backupURL: DatabaseURL {
+        DatabaseURL(socketDirectory: socketDirectory, user: Self.backupRole, database: Self.databaseName)
     }
 
     public enum State: String, Sendable, Codable {
@@ -165,6 +174,7 @@ public struct EmbeddedPostgres: Sendable {
             "CREATE ROLE \(Self.ownerRole) LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
             "CREATE ROLE \(Self.appGroup) NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
             "CREATE ROLE \(Self.appRole) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS IN ROLE \(Self.appGroup)",
+            Self.createBackupRole,
             "CREATE DATABASE \(Self.databaseName) OWNER \(Self.ownerRole)",
         ], database: "postgres")
         try writeFile(stagingDirectory + "/" + Self.layoutMarker, Self.layoutVersion + "\n")
@@ -172,6 +182,10 @@ public struct EmbeddedPostgres: Sendable {
             throw PracticeError.database("cannot move the new cluster into \(clusterDirectory) (errno \(errno))")
         }
         try Self.fsyncDirectory(dataFolder)
+    }
+
+    static var createBackupRole: String {
+        "CREATE ROLE \(backupRole) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION BYPASSRLS IN ROLE pg_read_all_data"
     }
 
     /// The settings `practice` adds to postgresql.conf, and the only pg_hba.conf lines.
@@ -184,6 +198,8 @@ public struct EmbeddedPostgres: Sendable {
             unix_socket_permissions = 0700
             max_connections = 300
             shared_buffers = 128MB
+            # The services run under MemoryDenyWriteExecute, which LLVM's JIT cannot work under.
+            jit = off
             fsync = on
             timezone = 'UTC'
             log_line_prefix = '%m [%p] '
@@ -202,9 +218,10 @@ public struct EmbeddedPostgres: Sendable {
         let base = existing.range(of: "\n" + marker).map { String(existing[..<$0.lowerBound]) } ?? existing
         try writeFile(conf, base + settings)
         try writeFile(directory + "/pg_hba.conf", """
-            # Written by `practice`: only its owner and app roles, only over its private socket.
-            # TYPE  DATABASE  USER                                     METHOD
-            local   all       \(Self.ownerRole),\(Self.appRole)    trust
+            # Written by `practice`: only its own roles, only over its private socket (mode 0700).
+            # TYPE  DATABASE     USER                                                   METHOD
+            local   all          \(Self.ownerRole),\(Self.appRole),\(Self.backupRole)    trust
+            local   replication  \(Self.backupRole)                                     trust
 
             """)
     }
@@ -238,6 +255,8 @@ public struct EmbeddedPostgres: Sendable {
             CREATE ROLE \(Self.appGroup) NOLOGIN; END IF; \
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(Self.appRole)') THEN \
             CREATE ROLE \(Self.appRole) LOGIN IN ROLE \(Self.appGroup); END IF; \
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(Self.backupRole)') THEN \
+            \(Self.createBackupRole); END IF; \
             IF NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '\(Self.databaseName)') THEN \
             RAISE NOTICE 'no database yet'; END IF; END $$
             """,
@@ -473,7 +492,8 @@ package enum Shell {
         }
     }
 
-    package static func run(_ executable: String, _ arguments: [String], directory: String? = nil, input: String? = nil) throws -> Result {
+    package static func run(_ executable: String, _ arguments: [String], directory: String? = nil, input: String? = nil,
+                            environment: [String: String] = [:]) throws -> Result {
         var stdin = "/dev/null"
         if let input {
             stdin = FileManager.default.temporaryDirectory.appendingPathComponent("practice-\(UUID().uuidString).in").path
@@ -501,8 +521,13 @@ package enum Shell {
         let command = directory.map { ["/usr/bin/env", "-C", $0, executable] } ?? [executable]
         let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        // This process's environment, with `environment` added or replacing.
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(environment) { $1 }
+        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
         guard spawned == 0 else {
             throw PracticeError.database("cannot run \(executable): \(String(cString: strerror(spawned)))")
         }

@@ -48,6 +48,11 @@ public enum DatabaseErrors {
             return PracticeError.invalid(field: "date", reason: message)
         case "55P03":
             return PracticeError.conflict("another user is changing the same record right now; nothing was saved, try again")
+        case "25006":
+            // A hot standby: DATABASE_URL (or a write) reached the read replica.
+            return PracticeError.unavailable(
+                "the database is a read-only replica, which takes no writes; point DATABASE_URL at the primary "
+                + "(DATABASE_READ_URL is the replica's place); nothing was saved")
         case "57014":
             return PracticeError.refused("the database took longer than this command's time limit; nothing was saved")
         case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":

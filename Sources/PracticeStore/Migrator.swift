@@ -106,7 +106,9 @@ public enum Migrator {
     /// `practice_app`, the group every app login belongs to, and any login role named in
     /// `appRoles` (DATABASE_URL's user when the owner migrates). The migrating role itself is
     /// skipped: it owns the tables.
-    public static func migrate(_ database: PracticeDatabase, grantingTo appRoles: [String] = []) async throws -> [Migration] {
+    /// `upTo` stops after that version (a staged upgrade; tests that start from an old schema).
+    public static func migrate(_ database: PracticeDatabase, grantingTo appRoles: [String] = [],
+                               upTo: Int? = nil) async throws -> [Migration] {
         try await database.read { connection in
             // A session-level lock, held on this one connection across the per-migration transactions.
             try await connection.query("SELECT pg_advisory_lock(\(advisoryLockKey))", logger: database.logger)
@@ -121,7 +123,7 @@ public enum Migrator {
                         """, logger: database.logger)
                 }
                 var done: [Migration] = []
-                for migration in state.pending {
+                for migration in state.pending where migration.version <= upTo ?? Int.max {
                     try await apply(migration, on: connection, logger: database.logger)
                     done.append(migration)
                 }

@@ -125,7 +125,7 @@ public struct PracticeDatabase: Sendable {
         // stays below the user's chosen level unless it is an error.
         var background = logger
         background.logLevel = max(logger.logLevel, .error)
-        let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: background)
+        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: background)
         let database = PracticeDatabase(client: client, logger: logger)
         let runner = Task { await client.run() }
         let watchdog = stalled.map { stalled in

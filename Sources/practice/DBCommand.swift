@@ -75,14 +75,24 @@ struct DBCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "url",
             abstract: "Print the embedded database's postgres:// URL, e.g. for psql or DATABASE_URL.",
-            discussion: "The URL logs in as the app role (practice_user); --owner prints the owner role's, which migrations use.")
+            discussion: """
+                The URL logs in as the app role (practice_user); --owner prints the owner role's, which \
+                migrations use; --backup the backup role's (practice_backup: reads every row, streams WAL), \
+                which `practice backup`, deploy/pitr/base-backup.sh and deploy/replica.sh use.
+                """)
 
         @Flag(help: "Print the owner role's URL (practice_owner) instead of the app role's.")
         var owner = false
+        @Flag(help: "Print the backup role's URL (practice_backup) instead of the app role's.")
+        var backup = false
+
+        func validate() throws {
+            guard !(owner && backup) else { throw ValidationError("--owner and --backup: choose one") }
+        }
 
         func run() async throws {
             let cluster = try DBCommand.cluster()
-            Output.line((owner ? cluster.ownerURL : cluster.url).description)
+            Output.line((owner ? cluster.ownerURL : backup ? cluster.backupURL : cluster.url).description)
         }
     }
 }
@@ -94,6 +104,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "List the pending migrations without applying them.")
     var dryRun = false
+    @Option(help: ArgumentHelp("Stop after this migration (e.g. 3 for 0003_…): a staged upgrade.", valueName: "version"))
+    var to: Int?
     @OptionGroup var output: OutputOptions
 
     struct Report: Encodable {
@@ -103,7 +115,7 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (pending, applied) = try await PracticeService.migrate(target: try DatabaseTarget.fromEnvironment(), dryRun: dryRun, connection: connectionPolicy,
+        let (pending, applied) = try await PracticeService.migrate(target: try DatabaseTarget.fromEnvironment(), dryRun: dryRun, upTo: to, connection: connectionPolicy,
                                                                    logger: logger)
         let report = Report(dryRun: dryRun, pending: pending, applied: applied)
         if output.json { return try Output.json(report) }

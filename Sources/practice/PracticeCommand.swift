@@ -15,13 +15,20 @@ struct PracticeCommand: AsyncParsableCommand {
             Exit status: 0 success; 1 refused or invalid input (one line on stderr says which field \
             and why; nothing is written); 64 bad usage; 69 database unavailable.
             """,
+        version: PracticeVersion.text,
         subcommands: [
             DBCommand.self, MigrateCommand.self, SetupCommand.self, DemoCommand.self, StaffCommand.self,
             ProviderCommand.self, ClientCommand.self, ScreeningCommand.self, AppointmentCommand.self, ScheduleCommand.self,
             CheckCommand.self, FeedbackCommand.self, NoteCommand.self, ReferralCommand.self, ReportCommand.self, PainCommand.self, AuditCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )
+}
+
+/// What `practice --version` prints: the release and the commit it was built from.
+enum PracticeVersion {
+    static let number = "0.12.0"
+    static var text: String { "practice \(number) (commit \(BuildInfo.commit))" }
 }
 
 @main

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PracticeCore
+import PracticeReports
 import PracticeService
 import PracticeStore
 
@@ -48,6 +49,11 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: ArgumentHelp("Check as of this date.", valueName: "YYYY-MM-DD"), transform: parseDate)
     var asOf: CalendarDate?
     @Flag(name: .customLong("flagged-only"), help: "Only list clients with flags.") var flaggedOnly = false
+    @Option(help: ArgumentHelp("""
+        Also write the flagged clients to this folder, as check-<date>.txt and check-<date>.json (mode 0600; \
+        what the daily practice-check.timer does). Prints the files' paths.
+        """, valueName: "dir"))
+    var outbox: String?
     @OptionGroup var options: PracticeOptions
 
     func run() async throws {
@@ -55,23 +61,39 @@ struct CheckCommand: AsyncParsableCommand {
         let result = try await withService(options) { try await $0.check(clientID: client, asOf: asOf) }
         var shown = result
         if flaggedOnly { shown.clients = result.clients.filter { !$0.flags.isEmpty } }
+        if let outbox {
+            var flagged = result
+            flagged.clients = result.clients.filter { !$0.flags.isEmpty }
+            let folder = URL(fileURLWithPath: outbox).standardizedFileURL.path
+            let base = "\(folder)/check-\(result.asOf)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            try ReportFiles.write(String(decoding: try Output.encoder.encode(flagged), as: UTF8.self) + "\n", to: base + ".json")
+            try ReportFiles.write(Self.lines(flagged, total: result.clients.count).joined(separator: "\n") + "\n", to: base + ".txt")
+            if !options.json { Output.line("wrote \(base).txt and \(base).json (\(result.flaggedClients) flagged)") }
+        }
         if options.json {
             try Output.json(shown)
-        } else {
-            Output.line("Frequency check as of \(result.asOf): \(result.clients.count) active client(s), \(result.flaggedClients) flagged")
-            for report in shown.clients {
-                let m = report.metrics
-                let weeks = m.weeks.map { "\($0.visits)" }.joined(separator: " ")
-                let pain = m.baselinePain.map { b in "pain \(b) → \(m.latestPain.map(String.init) ?? "?")" } ?? "no pain scores"
-                let gap = m.longestGapDays.map { "longest gap \($0)d" } ?? "no gaps"
-                Output.line()
-                Output.line("\(m.clientName) (client \(m.clientID)): \(m.sessionsInCourse) session(s) in course; weeks [\(weeks)]; \(gap); \(pain)")
-                if report.flags.isEmpty { Output.line("    ok") }
-                for flag in report.flags {
-                    Output.line("    \(flag.severity == .firm ? "!!" : "! ") [\(flag.rule.rawValue)] \(flag.message)")
-                }
-            }
+        } else if outbox == nil {
+            Self.lines(shown, total: result.clients.count).forEach { Output.line($0) }
         }
         if result.flaggedClients > 0 { throw ExitCode(2) }
+    }
+
+    static func lines(_ result: PracticeService.CheckResult, total: Int) -> [String] {
+        var lines = ["Frequency check as of \(result.asOf): \(total) active client(s), \(result.flaggedClients) flagged"]
+        for report in result.clients {
+            let m = report.metrics
+            let weeks = m.weeks.map { "\($0.visits)" }.joined(separator: " ")
+            let pain = m.baselinePain.map { b in "pain \(b) → \(m.latestPain.map(String.init) ?? "?")" } ?? "no pain scores"
+            let gap = m.longestGapDays.map { "longest gap \($0)d" } ?? "no gaps"
+            lines.append("")
+            lines.append("\(m.clientName) (client \(m.clientID)): \(m.sessionsInCourse) session(s) in course; weeks [\(weeks)]; \(gap); \(pain)")
+            if report.flags.isEmpty { lines.append("    ok") }
+            for flag in report.flags {
+                lines.append("    \(flag.severity == .firm ? "!!" : "! ") [\(flag.rule.rawValue)] \(flag.message)")
+            }
+        }
+        return lines
     }
 }

@@ -62,15 +62,24 @@ struct ServeCommand: AsyncParsableCommand {
                                       failedTokenLimit: failedTokenLimit)
         var background = logger
         background.logLevel = .error
-        let client = PostgresClient(configuration: target.url.clientConfiguration, backgroundLogger: background)
+        let client = PostgresClient(configuration: try target.url.clientConfiguration(), backgroundLogger: background)
         let database = PracticeDatabase(client: client, logger: logger, connectionWait: settings.connectionWait)
-        let app = try buildApplication(ServerDependencies(database: database, logger: serverLogger, databaseURL: target.url), settings: settings)
+        // DATABASE_READ_URL: reads and reports on the replica, writes on DATABASE_URL.
+        let replicaClient = try DatabaseTarget.readURL().map {
+            PostgresClient(configuration: try $0.clientConfiguration(), backgroundLogger: background)
+        }
+        let replica = replicaClient.map { PracticeDatabase(client: $0, logger: logger, connectionWait: settings.connectionWait) }
+        let app = try buildApplication(ServerDependencies(database: database, logger: serverLogger, databaseURL: target.url,
+                                                          replica: replica), settings: settings)
         // The pool runs beside the server. After SIGTERM the server has answered every request in
         // flight; the pool is then asked to close, and given 5 s (a connection PostgreSQL dropped
         // mid-request can keep it waiting) before the process ends anyway.
         let closed = Atomic<Bool>(false)
         let pool = Task {
-            await client.run()
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                if let replicaClient { group.addTask { await replicaClient.run() } }
+            }
             closed.store(true, ordering: .relaxed)
         }
         try await app.runService()

@@ -19,7 +19,8 @@ func withService<Result: Sendable>(
 ) async throws -> Result {
     let context = ServiceContext(practiceID: try options.practiceID)
     return try await PracticeService.withService(target: try DatabaseTarget.fromEnvironment(), context: context,
-                                                 migrations: migrations, connection: connectionPolicy, logger: logger, body)
+                                                 migrations: migrations, connection: connectionPolicy,
+                                                 replica: try DatabaseTarget.readURL(), logger: logger, body)
 }
 
 /// The service outside any practice (`setup`, `demo`).
