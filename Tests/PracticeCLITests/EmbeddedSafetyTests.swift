@@ -82,10 +82,12 @@ struct EmbeddedSafetyTests {
         #expect(!FileManager.default.fileExists(atPath: data + "/pgdata.init"))
         let conf = try String(contentsOfFile: data + "/pgdata/postgresql.conf", encoding: .utf8)
         #expect(conf.contains("unix_socket_directories = '\(data.replacingOccurrences(of: "'", with: "''"))/run'"))
-        // Configured before the first start: only our two roles, only over the socket.
+        // Configured before the first start: only our roles (app, owner, backup), only over the socket.
         let hba = try String(contentsOfFile: data + "/pgdata/pg_hba.conf", encoding: .utf8)
             .split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        #expect(hba.count == 1 && hba[0].hasPrefix("local") && hba[0].contains("practice_owner,practice_user"))
+        #expect(hba.count == 2 && hba.allSatisfy { $0.hasPrefix("local") }, "\(hba)")
+        #expect(hba.first?.contains("practice_owner,practice_user,practice_backup") == true)
+        #expect(hba.last?.split(separator: " ", omittingEmptySubsequences: true).prefix(3) == ["local", "replication", "practice_backup"])
         for path in [data, data + "/pgdata", data + "/run", data + "/postgres.log"] {
             let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
             #expect(mode & 0o077 == 0, "\(path) is mode \(String(mode, radix: 8))")
