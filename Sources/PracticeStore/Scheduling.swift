@@ -525,17 +525,29 @@ public enum Scheduling {
     }
 
     /// Live appointments of the therapist or the client that overlap any slot: one query for the lot.
+    ///
+    /// Two probes per slot, each shaped like one of the exclusion constraints' GiST indexes
+    /// (practice, therapist or client, time range; live rows only, with the predicate written
+    /// out so the planner can prove it), so the time range is an index condition and the cost
+    /// does not grow with the therapist's history. An OR of the two would scan all of it.
     static func findClashes(_ slots: [Slot], clientID: Int64, therapistID: Int64, excluding: Int64?, practice: Practice,
                             on connection: PostgresConnection, logger: Logger) async throws -> [Clash] {
+        let live = "a.status <> '\(AppointmentStatus.cancelled.rawValue)'"
         let rows = try await connection.query("""
             SELECT (o.n - 1)::int, a.id, a.client_id = \(clientID), a.therapist_id = \(therapistID),
                    to_char(a.starts_at AT TIME ZONE \(practice.timeZone), 'YYYY-MM-DD HH24:MI') || '–' ||
                    to_char(a.ends_at AT TIME ZONE \(practice.timeZone), 'HH24:MI')
             FROM unnest(\(slots.map(\.start))::timestamptz[], \(slots.map(\.end))::timestamptz[]) WITH ORDINALITY AS o(s, e, n)
-            JOIN appointments a ON a.practice_id = \(practice.id) AND a.status <> \(AppointmentStatus.cancelled.rawValue)
-                 AND (a.client_id = \(clientID) OR a.therapist_id = \(therapistID))
-                 AND tstzrange(a.starts_at, a.ends_at) && tstzrange(o.s, o.e)
-                 AND (\(excluding)::bigint IS NULL OR a.id <> \(excluding))
+            CROSS JOIN LATERAL (
+                SELECT a.id, a.client_id, a.therapist_id, a.starts_at, a.ends_at FROM appointments a
+                WHERE a.practice_id = \(practice.id) AND a.therapist_id = \(therapistID) AND \(unescaped: live)
+                  AND tstzrange(a.starts_at, a.ends_at) && tstzrange(o.s, o.e)
+                UNION
+                SELECT a.id, a.client_id, a.therapist_id, a.starts_at, a.ends_at FROM appointments a
+                WHERE a.practice_id = \(practice.id) AND a.client_id = \(clientID) AND \(unescaped: live)
+                  AND tstzrange(a.starts_at, a.ends_at) && tstzrange(o.s, o.e)
+            ) AS a
+            WHERE \(excluding)::bigint IS NULL OR a.id <> \(excluding)
             ORDER BY o.n, a.starts_at
             """, logger: logger)
         var clashes: [Clash] = []
