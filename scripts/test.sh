@@ -32,7 +32,7 @@ export PRACTICE_TEST_APP_USER=practice_user
 export PRACTICE_TEST_CLUSTER="$data/cluster"
 export PRACTICE_TEST_SCRATCH="$data"
 
-# Three parts, one after another, all of which must pass:
+# Four parts, one after another, all of which must pass:
 #  1. the Swift tests, in parallel;
 #  2. scripts/schemathesis.sh: the HTTP API against its OpenAPI document (its own cluster and server);
 #  3. the suites that measure how fast a lost or restarted database is noticed, on an otherwise
@@ -54,4 +54,9 @@ timeout --signal=INT 20m scripts/schemathesis.sh "$PRACTICE_BIN" || { echo "sche
 
 echo "── timing suites ($timed) ──"
 timeout --signal=INT 20m swift test --skip-build --filter "$timed" || status=$?
+
+# 4. The benchmark at its small scale, as a smoke test: it fails the run only if it breaks, never
+#    on a figure (bench/run --scale full is the measurement; README "Speed at scale").
+echo "── bench/run --scale small ──"
+timeout --signal=INT 15m bench/run --scale small --reps 3 || { echo "bench/run --scale small failed" >&2; status=1; }
 exit $status
