@@ -11,8 +11,11 @@ import PracticeStore
 /// as `-12.5` is left alone, since no spreadsheet runs it.
 public enum CSV {
     public static func render(_ header: [String], _ rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        ([header] + rows).map(line).joined()
     }
+
+    /// One record and its CRLF.
+    public static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") + "\r\n" }
 
     static func field(_ raw: String) -> String {
         let text = neutralised(raw)
@@ -38,8 +41,9 @@ public enum FrequencyReportRenderer {
     static let header = ["client_id", "client", "sessions_in_course", "visits_per_week", "longest_gap_days", "baseline_pain",
                          "latest_pain", "change_percent", "flags", "recommendation"]
 
-    static func rows(_ reports: [FrequencyReport]) -> [[String]] {
-        reports.map { r in
+    static func rows(_ reports: [FrequencyReport]) -> [[String]] { reports.map(row) }
+
+    static func row(_ r: FrequencyReport) -> [String] {
             let m = r.metrics
             let change: String = if let b = m.baselinePain, let l = m.latestPain, b > 0 {
                 String(Int((Double(l - b) / Double(b) * 100).rounded()))
@@ -47,10 +51,13 @@ public enum FrequencyReportRenderer {
             return [String(m.clientID), m.clientName, String(m.sessionsInCourse), m.weeks.map { String($0.visits) }.joined(separator: " "),
                     m.longestGapDays.map(String.init) ?? "", m.baselinePain.map(String.init) ?? "", m.latestPain.map(String.init) ?? "",
                     change, r.flags.map(\.rule.rawValue).joined(separator: " "), Recommendation.from(flags: r.flags).rawValue]
-        }
     }
 
     public static func csv(_ reports: [FrequencyReport]) -> String { CSV.render(header, rows(reports)) }
+
+    /// The CSV's first line, and then one line per report: `csv` in pieces, for streaming.
+    public static var csvHeader: String { CSV.line(header) }
+    public static func csvLine(_ report: FrequencyReport) -> String { CSV.line(row(report)) }
 
     public static func markdown(_ reports: [FrequencyReport], practice: String, asOf: CalendarDate) -> String {
         "# Frequency check — \(MarkdownText.escape(practice)), \(asOf)\n\n\(reports.filter { !$0.flags.isEmpty }.count) of \(reports.count) active clients flagged.\n\n"

@@ -11,6 +11,33 @@ import Glibc
 public enum ReportFiles {
     @discardableResult
     public static func writeAtomically<T>(to path: String, _ write: (String) throws -> T) throws -> T {
+        let (temporary, folder) = try createTemporary(for: path)
+        do {
+            let result = try write(temporary)
+            try commit(temporary, to: path, folder: folder)
+            return result
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// The same for a report produced as it streams from the database.
+    @discardableResult
+    public static func writeAtomically<T>(to path: String, _ write: (String) async throws -> T) async throws -> T {
+        let (temporary, folder) = try createTemporary(for: path)
+        do {
+            let result = try await write(temporary)
+            try commit(temporary, to: path, folder: folder)
+            return result
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// A private temporary file beside `path`, and the folder they share.
+    static func createTemporary(for path: String) throws -> (temporary: String, folder: String) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
@@ -24,18 +51,16 @@ public enum ReportFiles {
             throw PracticeError.invalid(field: "--out", reason: "cannot create a file in \(folder.path) (\(String(cString: strerror(errno))))")
         }
         close(created)
-        do {
-            let result = try write(temporary)
-            try flush(temporary, what: path)
-            guard chmod(temporary, 0o600) == 0, rename(temporary, path) == 0 else {
-                throw PracticeError.invalid(field: "--out", reason: "cannot write \(path) (\(String(cString: strerror(errno))))")
-            }
-            try flush(folder.path, what: path, directory: true)
-            return result
-        } catch {
-            unlink(temporary)
-            throw error
+        return (temporary, folder.path)
+    }
+
+    /// Flushed, renamed into place, and the folder flushed too.
+    static func commit(_ temporary: String, to path: String, folder: String) throws {
+        try flush(temporary, what: path)
+        guard chmod(temporary, 0o600) == 0, rename(temporary, path) == 0 else {
+            throw PracticeError.invalid(field: "--out", reason: "cannot write \(path) (\(String(cString: strerror(errno))))")
         }
+        try flush(folder, what: path, directory: true)
     }
 
     /// Writes text (Markdown, HTML, CSV, JSON) atomically.

@@ -9,6 +9,12 @@ extension PracticeService {
         public var asOf: CalendarDate
         public var clients: [FrequencyReport]
         public var flaggedClients: Int
+
+        public init(asOf: CalendarDate, clients: [FrequencyReport], flaggedClients: Int) {
+            self.asOf = asOf
+            self.clients = clients
+            self.flaggedClients = flaggedClients
+        }
     }
 
     /// The check for every client under care (or one) as of a day: today by default, or a past
@@ -21,6 +27,25 @@ extension PracticeService {
         }
     }
 
+    /// What a streamed check saw: the day, how many clients, how many flagged.
+    public struct CheckSummary: Sendable, Equatable {
+        public var asOf: CalendarDate
+        public var clients: Int
+        public var flaggedClients: Int
+    }
+
+    /// The check, streamed: `begin` gets the day before any report, then `each` gets every client's
+    /// report in name order as its row arrives. Nothing is held but the report in hand, so a
+    /// practice of any size is checked (and printed) in the memory of one client.
+    public func check(clientID: Int64? = nil, asOf: CalendarDate? = nil, begin: (CalendarDate) throws -> Void,
+                      each: (FrequencyReport) throws -> Void) async throws -> CheckSummary {
+        try await read { unit in
+            let summary = try await unit.check(clientID: clientID, asOf: asOf, begin: begin, each: each)
+            try await unit.disclose("frequency_check", clientID: clientID)
+            return summary
+        }
+    }
+
     public enum TableFormat: String, Sendable, CaseIterable { case csv, md }
 
     public func frequencyReport(format: TableFormat) async throws -> String {
@@ -29,6 +54,19 @@ extension PracticeService {
             try await unit.disclose("frequency_report")
             return format == .csv ? FrequencyReportRenderer.csv(result.clients)
                 : FrequencyReportRenderer.markdown(result.clients, practice: unit.practice.name, asOf: result.asOf)
+        }
+    }
+
+    /// The frequency report as CSV, streamed: the header, then one line per client as the check
+    /// produces it, handed to `write` in chunks.
+    public func frequencyReportCSV(write: (String) throws -> Void) async throws -> CheckSummary {
+        try await read { unit in
+            try write(FrequencyReportRenderer.csvHeader)
+            let summary = try await unit.check(clientID: nil, asOf: nil, begin: { _ in }) {
+                try write(FrequencyReportRenderer.csvLine($0))
+            }
+            try await unit.disclose("frequency_report")
+            return summary
         }
     }
 
@@ -82,13 +120,26 @@ extension PracticeService {
 
 extension UnitOfWork {
     public func check(clientID: Int64?, asOf: CalendarDate?) async throws -> PracticeService.CheckResult {
+        var reports: [FrequencyReport] = []
+        let summary = try await check(clientID: clientID, asOf: asOf, begin: { _ in }) { reports.append($0) }
+        return .init(asOf: summary.asOf, clients: reports, flaggedClients: summary.flaggedClients)
+    }
+
+    public func check(clientID: Int64?, asOf: CalendarDate?, begin: (CalendarDate) throws -> Void,
+                      each: (FrequencyReport) throws -> Void) async throws -> PracticeService.CheckSummary {
         if let clientID { _ = try await ClientRepository.get(clientID, practiceID: practice.id, on: connection, logger: logger) }
         let day = asOf ?? today
         guard day <= today else { throw PracticeError.invalid(field: "--as-of", reason: "\(day) is in the future; the check looks back, not ahead") }
         let cutoff = min(PracticeNow.lastMoment(of: day, timeZone: practice.timeZone), now.instant)
-        let reports = try await FrequencyCheckQuery.run(practice: practice, clientID: clientID, asOf: day, cutoff: cutoff,
-                                                        on: connection, logger: logger)
-        return .init(asOf: day, clients: reports, flaggedClients: reports.filter { !$0.flags.isEmpty }.count)
+        try begin(day)
+        var summary = PracticeService.CheckSummary(asOf: day, clients: 0, flaggedClients: 0)
+        try await FrequencyCheckQuery.stream(practice: practice, clientID: clientID, asOf: day, cutoff: cutoff,
+                                             on: connection, logger: logger) { report in
+            summary.clients += 1
+            if !report.flags.isEmpty { summary.flaggedClients += 1 }
+            try each(report)
+        }
+        return summary
     }
 
     /// A summary leaves the practice: its export is recorded with the recipient.

@@ -17,19 +17,196 @@ public enum FrequencyCheckQuery {
     /// said that day.
     public static func run(practice: Practice, clientID: Int64? = nil, asOf: CalendarDate, cutoff: Date,
                            on connection: PostgresConnection, logger: Logger) async throws -> [FrequencyReport] {
+        var reports: [FrequencyReport] = []
+        try await stream(practice: practice, clientID: clientID, asOf: asOf, cutoff: cutoff, on: connection,
+                         logger: logger) { reports.append($0) }
+        return reports
+    }
+
+    /// The same check, handing each client's report to `body` as its row arrives, in name order:
+    /// a practice of any size is checked in the memory of one report (plus a few numbers for
+    /// each client seen near the day).
+    ///
+    /// The work is bounded by the day, not by the practice's history, in three statements run in
+    /// the caller's one snapshot:
+    /// 1. the appointments near the day (the look-back weeks, the course break, what is booked
+    ///    ahead: by the time index), those still open at the cutoff (by the open-visit index) and
+    ///    those moved since: each client's visits per week, next visit and unrecorded visits, and
+    ///    whether a session falls within the course break, the only way to be in a course;
+    /// 2. the histories of just those clients (by the client index): their current course, pain
+    ///    and pressure feedback;
+    /// 3. every client under care with their screening, in name order, streamed and merged with
+    ///    the two above.
+    /// Time filters are timestamp bounds computed once from the practice's zone, so indexes serve them.
+    public static func stream(practice: Practice, clientID: Int64? = nil, asOf: CalendarDate, cutoff: Date,
+                              on connection: PostgresConnection, logger: Logger,
+                              _ body: (FrequencyReport) throws -> Void) async throws {
         let policy = practice.policy
+        let zone = practice.timeZone
         let windowStart = IsoWeek(containing: asOf).adding(weeks: -(weeksShown - 1)).monday
+        let windowEnd = windowStart.adding(days: 7 * weeksShown)
+        let activeSince = asOf.adding(days: -policy.courseBreakDays)
+        let (windowStartAt, windowEndAt) = (PracticeNow.startOfDay(windowStart, timeZone: zone),
+                                            PracticeNow.startOfDay(windowEnd, timeZone: zone))
+        let activeSinceAt = PracticeNow.startOfDay(activeSince, timeZone: zone)
+        let nearSince = min(windowStartAt, activeSinceAt)
         // Status names are bound from Swift's state machine, never retyped here.
-        let (booked, checkedIn, completed, cancelled, noShow) = (
-            AppointmentStatus.booked.rawValue, AppointmentStatus.checkedIn.rawValue, AppointmentStatus.completed.rawValue,
-            AppointmentStatus.cancelled.rawValue, AppointmentStatus.noShow.rawValue)
-        let pending = AppointmentStatus.allCases.filter(\.isPending).map(\.rawValue)
-        let rows = try await connection.query("""
-            WITH p AS (
-                SELECT \(practice.timeZone)::text AS tz, \(asOf.description)::date AS as_of, \(cutoff)::timestamptz AS cut,
-                       \(windowStart.description)::date AS wstart, \(policy.courseBreakDays)::int AS brk,
-                       \(policy.monthlyWindowDays)::int AS win
+        let (completed, pending) = (AppointmentStatus.completed.rawValue,
+                                    AppointmentStatus.allCases.filter(\.isPending).map(\.rawValue))
+        // An appointment's status as it stood at the cutoff, by the stamps of each change.
+        let statusAtCut = """
+            CASE WHEN a.cancelled_at <= p.cut THEN '\(AppointmentStatus.cancelled.rawValue)'
+                 WHEN a.completion_recorded_at <= p.cut THEN '\(AppointmentStatus.completed.rawValue)'
+                 WHEN a.no_show_at <= p.cut THEN '\(AppointmentStatus.noShow.rawValue)'
+                 WHEN a.checked_in_at <= p.cut THEN '\(AppointmentStatus.checkedIn.rawValue)'
+                 ELSE '\(AppointmentStatus.booked.rawValue)' END
+            """
+        // Appointments moved after the cutoff stood then where their first later move found them.
+        let movedSince = """
+            mv AS (
+                SELECT DISTINCT ON (m.appointment_id) m.appointment_id AS id, m.old_starts_at
+                FROM appointment_moves m CROSS JOIN p
+                WHERE m.practice_id = \(practice.id) AND m.moved_at > p.cut
+                ORDER BY m.appointment_id, m.moved_at, m.id
+            )
+            """
+        let weekCounts = (0..<weeksShown).map { "count(*) FILTER (WHERE counted AND wk = \($0))::int" }.joined(separator: ", ")
+
+        // 1. Near the day. Days are exchanged as days since 1970-01-01: one integer, no parsing.
+        struct Near { var counts: [Int]; var next: Int?; var unrecorded: [Int64]; var active: Bool }
+        var near: [Int64: Near] = [:]
+        var active: [Int64] = []
+        let nearRows = try await connection.query("""
+            WITH p AS (SELECT \(cutoff)::timestamptz AS cut, \(zone)::text AS tz, \(windowStart.description)::date AS wstart),
+            \(unescaped: movedSince),
+            near AS (
+                SELECT a.* FROM appointments a CROSS JOIN p
+                WHERE a.practice_id = \(practice.id) AND (\(clientID)::bigint IS NULL OR a.client_id = \(clientID))
+                  AND (a.starts_at >= \(nearSince)
+                       OR coalesce(least(a.cancelled_at, a.completion_recorded_at, a.no_show_at), 'infinity') > \(cutoff))
+                UNION ALL
+                SELECT a.* FROM appointments a JOIN mv ON mv.id = a.id CROSS JOIN p
+                WHERE a.practice_id = \(practice.id) AND (\(clientID)::bigint IS NULL OR a.client_id = \(clientID))
+                  AND NOT (a.starts_at >= \(nearSince)
+                           OR coalesce(least(a.cancelled_at, a.completion_recorded_at, a.no_show_at), 'infinity') > \(cutoff))
             ),
+            appt AS (
+                SELECT a.id, a.client_id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at, \(unescaped: statusAtCut) AS status
+                FROM near a CROSS JOIN p LEFT JOIN mv ON mv.id = a.id
+                WHERE a.created_at <= p.cut
+            ),
+            marked AS (
+                -- Counted in its week: a session held, or a visit still to come; a past visit nobody
+                -- recorded is neither.
+                SELECT a.*, ((a.starts_at AT TIME ZONE p.tz)::date - p.wstart) / 7 AS wk,
+                       (a.status = \(completed) OR (a.status = ANY(\(pending)::text[]) AND a.starts_at >= p.cut))
+                       AND a.starts_at >= \(windowStartAt) AND a.starts_at < \(windowEndAt) AS counted
+                FROM appt a CROSS JOIN p
+            )
+            SELECT a.client_id, ARRAY[\(unescaped: weekCounts)],
+                   (min(a.starts_at) FILTER (WHERE a.status = ANY(\(pending)::text[]) AND a.starts_at >= p.cut)
+                        AT TIME ZONE p.tz)::date - date '1970-01-01',
+                   array_agg(a.id ORDER BY a.starts_at, a.id) FILTER (WHERE a.status = ANY(\(pending)::text[]) AND a.starts_at < p.cut),
+                   coalesce(bool_or(a.status = \(completed) AND a.starts_at >= \(activeSinceAt)), false)
+            FROM marked a CROSS JOIN p
+            GROUP BY a.client_id, p.tz
+            """, logger: logger)
+        for try await (client, counts, next, unrecorded, isActive) in nearRows.decode((Int64, [Int], Int?, [Int64]?, Bool).self) {
+            near[client] = Near(counts: counts, next: next, unrecorded: unrecorded ?? [], active: isActive)
+            if isActive { active.append(client) }
+        }
+
+        // 2. The current course of each client with a session within the course break.
+        struct Course { var start: Int; var last: Int; var sessions: Int; var longestGap: Int?
+                        var baseline: Int?; var latest: Int?; var best: Int?; var uneased: Int }
+        var courses: [Int64: Course] = [:]
+        if !active.isEmpty {
+            let courseRows = try await connection.query("""
+                WITH p AS (SELECT \(cutoff)::timestamptz AS cut, \(zone)::text AS tz, \(asOf.description)::date AS as_of,
+                                  \(policy.courseBreakDays)::int AS brk, \(policy.monthlyWindowDays)::int AS win),
+                \(unescaped: movedSince),
+                done AS (
+                    -- Their completed sessions, their whole history: where did the course begin?
+                    SELECT a.client_id, a.id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
+                           (coalesce(mv.old_starts_at, a.starts_at) AT TIME ZONE p.tz)::date AS day
+                    FROM appointments a CROSS JOIN p LEFT JOIN mv ON mv.id = a.id
+                    WHERE a.practice_id = \(practice.id) AND a.client_id = ANY(\(active)::bigint[])
+                      AND a.created_at <= p.cut AND \(unescaped: statusAtCut) = \(completed)
+                ),
+                gapped AS (
+                    SELECT d.*, d.day - lag(d.day) OVER (PARTITION BY d.client_id ORDER BY d.starts_at) AS gap FROM done d
+                ),
+                breaks AS (
+                    -- A gap longer than the course break starts a new course: the last such starts this one.
+                    SELECT g.client_id, max(g.starts_at) FILTER (WHERE g.gap > p.brk) AS began FROM gapped g CROSS JOIN p
+                    GROUP BY g.client_id
+                ),
+                cur AS (
+                    SELECT g.* FROM gapped g JOIN breaks b ON b.client_id = g.client_id
+                    WHERE b.began IS NULL OR g.starts_at >= b.began
+                ),
+                course_stats AS (
+                    SELECT cur.client_id, min(day) AS start_day, max(day) AS last_day, count(*)::int AS sessions,
+                           -- Within a course every gap is at most the break; its first session's is
+                           -- none, or the break that began it.
+                           max(gap) FILTER (WHERE gap <= p.brk) AS longest_gap,
+                           (array_agg(id ORDER BY starts_at))[1] AS first_appointment,
+                           (min(day)::timestamp AT TIME ZONE p.tz) AS start_ts,
+                           ((min(day) + p.win + 1)::timestamp AT TIME ZONE p.tz) AS window_end_ts
+                    FROM cur CROSS JOIN p GROUP BY cur.client_id, p.tz, p.win, p.brk
+                ),
+                trend AS (
+                    -- Pain a client arrives with, or reports between visits (not the in-session
+                    -- "after"). A correction recorded by then replaces the row it supersedes.
+                    SELECT r.client_id, r.appointment_id, r.source, r.score, r.reported_at FROM pain_reports r
+                    WHERE r.practice_id = \(practice.id) AND r.client_id = ANY(\(active)::bigint[])
+                      AND r.source IN ('before_session', 'self_reported') AND r.created_at <= \(cutoff)
+                      AND NOT EXISTS (SELECT 1 FROM pain_reports x
+                                      WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= \(cutoff))
+                ),
+                baseline AS (
+                    SELECT cs.client_id, t.score FROM course_stats cs
+                    JOIN trend t ON t.appointment_id = cs.first_appointment AND t.source = 'before_session'
+                ),
+                latest AS (
+                    SELECT DISTINCT ON (cs.client_id) cs.client_id, t.score FROM course_stats cs
+                    JOIN trend t ON t.client_id = cs.client_id AND t.reported_at >= cs.start_ts AND t.reported_at <= \(cutoff)
+                    ORDER BY cs.client_id, t.reported_at DESC
+                ),
+                best AS (
+                    SELECT cs.client_id, min(t.score)::int AS score FROM course_stats cs
+                    JOIN trend t ON t.client_id = cs.client_id AND t.reported_at >= cs.start_ts AND t.reported_at < cs.window_end_ts
+                         AND t.reported_at <= \(cutoff)
+                    GROUP BY cs.client_id
+                ),
+                pressure AS (
+                    SELECT a.client_id, count(*)::int AS uneased
+                    FROM cur a
+                    JOIN pressure_feedback f ON f.practice_id = \(practice.id) AND f.appointment_id = a.id
+                    WHERE f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased'
+                      AND f.created_at <= \(cutoff) AND a.day <= \(asOf.description)::date
+                      AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
+                                      WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= \(cutoff))
+                    GROUP BY a.client_id
+                )
+                SELECT cs.client_id, cs.start_day - date '1970-01-01', cs.last_day - date '1970-01-01', cs.sessions,
+                       cs.longest_gap, b.score::int, l.score::int, best.score, coalesce(pr.uneased, 0)
+                FROM course_stats cs
+                LEFT JOIN baseline b ON b.client_id = cs.client_id
+                LEFT JOIN latest l ON l.client_id = cs.client_id
+                LEFT JOIN best ON best.client_id = cs.client_id
+                LEFT JOIN pressure pr ON pr.client_id = cs.client_id
+                """, logger: logger)
+            for try await (client, start, last, sessions, longestGap, baseline, latest, best, uneased)
+                in courseRows.decode((Int64, Int, Int, Int, Int?, Int?, Int?, Int?, Int).self) {
+                courses[client] = Course(start: start, last: last, sessions: sessions, longestGap: longestGap,
+                                         baseline: baseline, latest: latest, best: best, uneased: uneased)
+            }
+        }
+
+        // 3. Everyone under care, in name order, streamed.
+        let clientRows = try await connection.query("""
+            WITH p AS (SELECT \(cutoff)::timestamptz AS cut, \(asOf.description)::date AS as_of),
             cl AS (
                 -- Clients registered by the cutoff and not discharged as of the day.
                 SELECT c.id, c.name, c.pain_onset FROM clients c CROSS JOIN p
@@ -41,176 +218,56 @@ public enum FrequencyCheckQuery {
                         AND d.discharged_on <= p.as_of AND d.recorded_at <= p.cut
                         AND NOT (d.readmitted_on IS NOT NULL AND d.readmitted_on <= p.as_of AND d.readmitted_at <= p.cut))
             ),
-            appt AS (
-                -- Each appointment as it stood at the cutoff.
-                SELECT a.id, a.client_id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
-                       CASE WHEN a.cancelled_at <= p.cut THEN \(cancelled)
-                            WHEN a.completion_recorded_at <= p.cut THEN \(completed)
-                            WHEN a.no_show_at <= p.cut THEN \(noShow)
-                            WHEN a.checked_in_at <= p.cut THEN \(checkedIn)
-                            ELSE \(booked) END AS status
-                FROM appointments a JOIN cl ON cl.id = a.client_id CROSS JOIN p
-                LEFT JOIN LATERAL (
-                    SELECT m.old_starts_at FROM appointment_moves m
-                    WHERE m.practice_id = a.practice_id AND m.appointment_id = a.id AND m.moved_at > p.cut
-                    ORDER BY m.moved_at, m.id LIMIT 1) mv ON true
-                WHERE a.practice_id = \(practice.id) AND a.created_at <= p.cut
-            ),
-            done AS (
-                SELECT a.client_id, a.id, a.starts_at, (a.starts_at AT TIME ZONE p.tz)::date AS day
-                FROM appt a CROSS JOIN p
-                WHERE a.status = \(completed)
-            ),
-            gapped AS (
-                SELECT d.*, d.day - lag(d.day) OVER (PARTITION BY d.client_id ORDER BY d.starts_at) AS gap FROM done d
-            ),
-            coursed AS (
-                -- A gap longer than the course break starts a new course.
-                SELECT g.*, count(*) FILTER (WHERE g.gap > (SELECT brk FROM p))
-                           OVER (PARTITION BY g.client_id ORDER BY g.starts_at) AS course
-                FROM gapped g
-            ),
-            cur AS (
-                SELECT * FROM (
-                    SELECT c.*, max(c.course) OVER (PARTITION BY c.client_id) AS last_course,
-                           row_number() OVER (PARTITION BY c.client_id, c.course ORDER BY c.starts_at) AS n
-                    FROM coursed c) x
-                WHERE course = last_course
-            ),
-            course_stats AS (
-                SELECT client_id, min(day) AS start_day, max(day) AS last_day, count(*)::int AS sessions,
-                       max(gap) FILTER (WHERE n > 1) AS longest_gap,
-                       (array_agg(id ORDER BY starts_at))[1] AS first_appointment
-                FROM cur GROUP BY client_id
-            ),
-            trend AS (
-                -- Pain a client arrives with, or reports between visits; not the in-session "after".
-                SELECT r.client_id, r.score, r.reported_at, (r.reported_at AT TIME ZONE p.tz)::date AS day
-                FROM pain_reports r JOIN cl ON cl.id = r.client_id CROSS JOIN p
-                WHERE r.practice_id = \(practice.id) AND r.source IN ('before_session', 'self_reported')
-                  AND r.reported_at <= p.cut AND r.created_at <= p.cut
-                  -- A correction recorded by then replaces the row it supersedes.
-                  AND NOT EXISTS (SELECT 1 FROM pain_reports x
-                                  WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= p.cut)
-            ),
-            baseline AS (
-                SELECT cs.client_id, r.score FROM course_stats cs CROSS JOIN p
-                JOIN pain_reports r ON r.practice_id = \(practice.id) AND r.appointment_id = cs.first_appointment
-                     AND r.source = 'before_session' AND r.created_at <= p.cut
-                     AND NOT EXISTS (SELECT 1 FROM pain_reports x
-                                     WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= p.cut)
-            ),
-            latest AS (
-                SELECT DISTINCT ON (t.client_id) t.client_id, t.score
-                FROM trend t JOIN course_stats cs ON cs.client_id = t.client_id
-                WHERE t.day >= cs.start_day
-                ORDER BY t.client_id, t.reported_at DESC
-            ),
-            best AS (
-                SELECT t.client_id, min(t.score)::int AS score
-                FROM trend t JOIN course_stats cs ON cs.client_id = t.client_id CROSS JOIN p
-                WHERE t.day BETWEEN cs.start_day AND cs.start_day + p.win
-                GROUP BY t.client_id
-            ),
-            weeks AS (
-                SELECT (p.wstart + 7 * i::int) AS monday FROM p CROSS JOIN generate_series(0, \(weeksShown - 1)::int) AS i
-            ),
-            visits AS (
-                -- Sessions held, and visits still to come; a past visit nobody recorded is neither.
-                SELECT a.client_id, date_trunc('week', a.starts_at AT TIME ZONE p.tz)::date AS monday, count(*)::int AS n
-                FROM appt a CROSS JOIN p
-                WHERE (a.status = \(completed) OR (a.status = ANY(\(pending)::text[]) AND a.starts_at >= p.cut))
-                  AND (a.starts_at AT TIME ZONE p.tz)::date >= p.wstart
-                  AND (a.starts_at AT TIME ZONE p.tz)::date < p.wstart + 7 * \(weeksShown)::int
-                GROUP BY 1, 2
-            ),
-            weekly AS (
-                SELECT cl.id AS client_id, array_agg(coalesce(v.n, 0) ORDER BY w.monday) AS counts
-                FROM cl CROSS JOIN weeks w LEFT JOIN visits v ON v.client_id = cl.id AND v.monday = w.monday
-                GROUP BY cl.id
-            ),
-            upcoming AS (
-                SELECT a.client_id, min((a.starts_at AT TIME ZONE p.tz)::date) AS next_day
-                FROM appt a CROSS JOIN p
-                WHERE a.status = ANY(\(pending)::text[]) AND a.starts_at >= p.cut
-                GROUP BY a.client_id
-            ),
-            unrecorded AS (
-                SELECT a.client_id, array_agg(a.id ORDER BY a.starts_at, a.id) AS ids
-                FROM appt a CROSS JOIN p
-                WHERE a.status = ANY(\(pending)::text[]) AND a.starts_at < p.cut
-                GROUP BY a.client_id
-            ),
-            pressure AS (
-                SELECT a.client_id, count(*)::int AS uneased
-                FROM pressure_feedback f
-                JOIN done a ON a.id = f.appointment_id
-                JOIN course_stats cs ON cs.client_id = a.client_id CROSS JOIN p
-                WHERE f.practice_id = \(practice.id) AND f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased'
-                  AND f.created_at <= p.cut AND a.day BETWEEN cs.start_day AND p.as_of
-                  AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
-                                  WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= p.cut)
-                GROUP BY a.client_id
-            ),
             scr AS (
-                SELECT DISTINCT ON (s.client_id) s.client_id, s.id, s.weight_loss_or_fever,
+                -- Each client's latest screening by then, with whether a physician has cleared it.
+                SELECT DISTINCT ON (s.client_id) s.client_id, s.weight_loss_or_fever,
                        s.bilateral_numbness_or_bowel_bladder, s.cancer_or_major_trauma,
                        coalesce(s.night_pain, false) OR coalesce(s.leg_numbness, false) AS sharp,
-                       EXISTS (SELECT 1 FROM clearances k
-                               WHERE k.practice_id = \(practice.id) AND k.screening_id = s.id
-                                 AND k.created_at <= p.cut AND k.cleared_on <= p.as_of) AS cleared
-                FROM screenings s JOIN cl ON cl.id = s.client_id CROSS JOIN p
-                WHERE s.practice_id = \(practice.id) AND s.screened_at <= p.cut AND s.recorded_at <= p.cut
+                       s.id IN (SELECT k.screening_id FROM clearances k
+                                WHERE k.practice_id = \(practice.id) AND k.created_at <= \(cutoff)
+                                  AND k.cleared_on <= \(asOf.description)::date) AS cleared
+                FROM screenings s CROSS JOIN p
+                WHERE s.practice_id = \(practice.id) AND (\(clientID)::bigint IS NULL OR s.client_id = \(clientID))
+                  AND s.screened_at <= p.cut AND s.recorded_at <= p.cut
                   AND NOT EXISTS (SELECT 1 FROM screenings x
                                   WHERE x.practice_id = s.practice_id AND x.supersedes_id = s.id AND x.recorded_at <= p.cut)
                 ORDER BY s.client_id, s.screened_at DESC, s.id DESC
             )
-            SELECT cl.id, cl.name, cl.pain_onset::text, w.counts, cs.start_day::text, cs.last_day::text,
-                   coalesce(cs.sessions, 0), cs.longest_gap, b.score::int, l.score::int, best.score,
-                   u.next_day::text, coalesce(un.ids, '{}'::bigint[]), scr.client_id IS NOT NULL,
-                   coalesce(scr.weight_loss_or_fever, false),
-                   coalesce(scr.bilateral_numbness_or_bowel_bladder, false), coalesce(scr.cancer_or_major_trauma, false),
-                   coalesce(scr.cleared, false), coalesce(scr.sharp, false), coalesce(pr.uneased, 0)
-            FROM cl
-            JOIN weekly w ON w.client_id = cl.id
-            LEFT JOIN course_stats cs ON cs.client_id = cl.id
-            LEFT JOIN baseline b ON b.client_id = cl.id
-            LEFT JOIN latest l ON l.client_id = cl.id
-            LEFT JOIN best ON best.client_id = cl.id
-            LEFT JOIN upcoming u ON u.client_id = cl.id
-            LEFT JOIN unrecorded un ON un.client_id = cl.id
-            LEFT JOIN scr ON scr.client_id = cl.id
-            LEFT JOIN pressure pr ON pr.client_id = cl.id
+            SELECT cl.id, cl.name, cl.pain_onset - date '1970-01-01',
+                   -- The screening as bits (PostgreSQL gives | and << one precedence: hence the brackets).
+                   CASE WHEN scr.client_id IS NULL THEN 0 ELSE 1 | (scr.weight_loss_or_fever::int << 1)
+                        | (scr.bilateral_numbness_or_bowel_bladder::int << 2) | (scr.cancer_or_major_trauma::int << 3)
+                        | (scr.cleared::int << 4) | (scr.sharp::int << 5) END
+            FROM cl LEFT JOIN scr ON scr.client_id = cl.id
             ORDER BY cl.name, cl.id
             """, logger: logger)
 
         let weeks = (0..<weeksShown).map { IsoWeek(containing: windowStart.adding(days: 7 * $0)) }
-        var reports: [FrequencyReport] = []
-        for try await (id, name, onset, counts, start, last, sessions, longestGap, baselinePain, latestPain, bestPain,
-                       next, unrecorded, screened, weightLoss, bilateral, cancer, cleared, sharp, uneased)
-            in rows.decode((Int64, String, String, [Int], String?, String?, Int, Int?, Int?, Int?, Int?, String?, [Int64], Bool,
-                            Bool, Bool, Bool, Bool, Bool, Int).self) {
-            let answers = ScreeningAnswers(weightLossOrFever: weightLoss, bilateralNumbnessOrBowelBladder: bilateral,
-                                           cancerOrMajorTrauma: cancer)
-            let screening: ScreeningStatus = !screened ? .notScreened : !answers.hasRedFlag ? .clear
-                : cleared ? .cleared : .needsClearance
-            var courseStart = try start.map { try CalendarDate(parsing: $0) }
-            let lastVisit = try last.map { try CalendarDate(parsing: $0) }
-            let nextVisit = try next.map { try CalendarDate(parsing: $0) }
+        let noVisits = Array(repeating: 0, count: weeksShown)
+        func day(_ days: Int?) -> CalendarDate? { days.map(CalendarDate.init(daysSinceEpoch:)) }
+        for try await (id, name, onset, screen) in clientRows.decode((Int64, String, Int, Int).self) {
+            let answers = ScreeningAnswers(weightLossOrFever: screen & 2 != 0, bilateralNumbnessOrBowelBladder: screen & 4 != 0,
+                                           cancerOrMajorTrauma: screen & 8 != 0)
+            let screening: ScreeningStatus = screen & 1 == 0 ? .notScreened : !answers.hasRedFlag ? .clear
+                : screen & 16 != 0 ? .cleared : .needsClearance
+            let seen = near[id], course = courses[id]
+            let lastVisit = day(course?.last), nextVisit = day(seen?.next)
             // A course has ended when its last session is further back than the course break from
             // the next visit (or from the day, when nothing is booked): that visit starts a new one.
-            if let lastVisit, lastVisit.days(until: nextVisit ?? asOf) > policy.courseBreakDays { courseStart = nil }
-            let future = nextVisit != nil
+            // Its numbers then describe no current course, and are left out.
+            let current = lastVisit.map { $0.days(until: nextVisit ?? asOf) <= policy.courseBreakDays } ?? false
+            let inCourse = current ? course : nil
             var metrics = FrequencyMetrics(
-                clientID: id, clientName: name, asOf: asOf, painOnset: try CalendarDate(parsing: onset),
-                weeks: zip(weeks, counts).map { FrequencyMetrics.WeekCount(week: $0, visits: $1) },
-                courseStart: courseStart, lastVisit: courseStart == nil ? nil : lastVisit,
-                sessionsInCourse: courseStart == nil ? 0 : sessions, longestGapDays: longestGap,
-                baselinePain: baselinePain, latestPain: latestPain, bestPainInFirstMonth: bestPain, hasFutureBooking: future,
-                nextVisit: courseStart == nil ? nil : nextVisit, unrecordedVisits: unrecorded, screening: screening, redFlags: answers.redFlags, nightPainOrLegNumbness: sharp)
-            metrics.pressureUneased = courseStart == nil ? 0 : uneased
-            reports.append(FrequencyReport(metrics: metrics, flags: FrequencyCheck.flags(for: metrics, policy: policy)))
+                clientID: id, clientName: name, asOf: asOf, painOnset: CalendarDate(daysSinceEpoch: onset),
+                weeks: zip(weeks, seen?.counts ?? noVisits).map { FrequencyMetrics.WeekCount(week: $0, visits: $1) },
+                courseStart: day(inCourse?.start), lastVisit: inCourse == nil ? nil : lastVisit,
+                sessionsInCourse: inCourse?.sessions ?? 0, longestGapDays: inCourse?.longestGap,
+                baselinePain: inCourse?.baseline, latestPain: inCourse?.latest, bestPainInFirstMonth: inCourse?.best,
+                hasFutureBooking: nextVisit != nil, nextVisit: inCourse == nil ? nil : nextVisit,
+                unrecordedVisits: seen?.unrecorded ?? [], screening: screening, redFlags: answers.redFlags,
+                nightPainOrLegNumbness: screen & 32 != 0)
+            metrics.pressureUneased = inCourse?.uneased ?? 0
+            try body(FrequencyReport(metrics: metrics, flags: FrequencyCheck.flags(for: metrics, policy: policy)))
         }
-        return reports
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PracticeCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,15 @@ enum Output {
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }
+
+    /// One line per value: for output that is streamed, or that no person reads (stdout is not a terminal).
+    static var compactEncoder: JSONEncoder {
+        let encoder = encoder
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
     static func json<T: Encodable>(_ value: T) throws {
         let data = try encoder.encode(value)
@@ -78,3 +88,61 @@ enum Output {
     }
 }
 
+
+/// Buffered output for streamed records (the check's JSON, the frequency CSV): bytes go out in
+/// 64 KiB writes as they are produced, so a report of any length is printed in the memory of
+/// one record. On stdout a reader that went away is not our failure (as with `Output.write`);
+/// into a file, a failed write is an error.
+final class StreamWriter: Sendable {
+    private let buffer = Mutex<[UInt8]>([])
+    private let descriptor: Int32
+    private let path: String?
+    private static let chunk = 1 << 16
+
+    /// stdout.
+    init() {
+        descriptor = STDOUT_FILENO
+        path = nil
+    }
+
+    /// A file, opened for writing (the private temporary file `ReportFiles.writeAtomically` hands out).
+    init(file: String, for path: String) throws {
+        descriptor = open(file, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+        self.path = path
+        guard descriptor >= 0 else { throw PracticeError.invalid(field: "--out", reason: "cannot write \(path)") }
+    }
+
+    deinit { if path != nil { close(descriptor) } }
+
+    func write(_ text: String) throws { try write(text.utf8) }
+
+    func write(_ bytes: some Sequence<UInt8>) throws {
+        let full = buffer.withLock { buffer -> [UInt8]? in
+            buffer.append(contentsOf: bytes)
+            guard buffer.count >= Self.chunk else { return nil }
+            defer { buffer.removeAll(keepingCapacity: true) }
+            return buffer
+        }
+        if let full { try send(full) }
+    }
+
+    func flush() throws {
+        let rest = buffer.withLock { buffer in
+            defer { buffer.removeAll(keepingCapacity: true) }
+            return buffer
+        }
+        try send(rest)
+    }
+
+    private func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written <= 0 {
+                guard let path else { return }
+                throw PracticeError.invalid(field: "--out", reason: "cannot write \(path) (\(String(cString: strerror(errno))))")
+            }
+            offset += written
+        }
+    }
+}

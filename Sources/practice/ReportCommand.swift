@@ -27,8 +27,19 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let format = format
-            let text = try await withService(options) { try await $0.frequencyReport(format: format) }
-            try ReportCommand.emit(text, to: out)
+            guard format == .csv else {
+                let text = try await withService(options) { try await $0.frequencyReport(format: format) }
+                return try ReportCommand.emit(text, to: out)
+            }
+            // CSV streams, a line per client as the check produces it, to stdout or into the
+            // private temporary file that becomes --out.
+            @Sendable func stream(to writer: StreamWriter) async throws {
+                _ = try await withService(options) { try await $0.frequencyReportCSV(write: writer.write) }
+                try writer.flush()
+            }
+            guard let out else { return try await stream(to: StreamWriter()) }
+            try await ReportFiles.writeAtomically(to: out) { try await stream(to: try StreamWriter(file: $0, for: out)) }
+            Output.write("wrote \(out)\n", to: STDERR_FILENO)
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PracticeCore
 import PracticeReports
+import Synchronization
 import PracticeService
 import PracticeStore
 
@@ -57,27 +58,43 @@ struct CheckCommand: AsyncParsableCommand {
     @OptionGroup var options: PracticeOptions
 
     func run() async throws {
-        let (client, asOf) = (client, asOf)
-        let result = try await withService(options) { try await $0.check(clientID: client, asOf: asOf) }
-        var shown = result
-        if flaggedOnly { shown.clients = result.clients.filter { !$0.flags.isEmpty } }
+        let (client, asOf, flaggedOnly) = (client, asOf, flaggedOnly)
+        // JSON for a script is streamed, one compact record per client as its row arrives; a
+        // person at a terminal gets it indented, and the text report, whole.
+        let stream = options.json && !Output.stdoutIsTerminal ? CheckJSONStream() : nil
+        let kept = Mutex<(shown: [FrequencyReport], flagged: [FrequencyReport])>(([], []))
+        let keepShown = stream == nil, keepFlagged = outbox != nil
+        let summary = try await withService(options) { service in
+            try await service.check(clientID: client, asOf: asOf, begin: { try stream?.begin(asOf: $0) }) { report in
+                let flagged = !report.flags.isEmpty
+                if let stream, flagged || !flaggedOnly { try stream.add(report) }
+                if (keepShown && (flagged || !flaggedOnly)) || (keepFlagged && flagged) {
+                    kept.withLock {
+                        if keepShown && (flagged || !flaggedOnly) { $0.shown.append(report) }
+                        if keepFlagged && flagged { $0.flagged.append(report) }
+                    }
+                }
+            }
+        }
+        try stream?.end(summary)
+        let (shown, flagged) = kept.withLock { ($0.shown, $0.flagged) }
         if let outbox {
-            var flagged = result
-            flagged.clients = result.clients.filter { !$0.flags.isEmpty }
+            let result = PracticeService.CheckResult(asOf: summary.asOf, clients: flagged, flaggedClients: summary.flaggedClients)
             let folder = URL(fileURLWithPath: outbox).standardizedFileURL.path
-            let base = "\(folder)/check-\(result.asOf)"
+            let base = "\(folder)/check-\(summary.asOf)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            try ReportFiles.write(String(decoding: try Output.encoder.encode(flagged), as: UTF8.self) + "\n", to: base + ".json")
-            try ReportFiles.write(Self.lines(flagged, total: result.clients.count).joined(separator: "\n") + "\n", to: base + ".txt")
-            if !options.json { Output.line("wrote \(base).txt and \(base).json (\(result.flaggedClients) flagged)") }
+            try ReportFiles.write(String(decoding: try Output.encoder.encode(result), as: UTF8.self) + "\n", to: base + ".json")
+            try ReportFiles.write(Self.lines(result, total: summary.clients).joined(separator: "\n") + "\n", to: base + ".txt")
+            if !options.json { Output.line("wrote \(base).txt and \(base).json (\(summary.flaggedClients) flagged)") }
         }
+        let result = PracticeService.CheckResult(asOf: summary.asOf, clients: shown, flaggedClients: summary.flaggedClients)
         if options.json {
-            try Output.json(shown)
+            if stream == nil { try Output.json(result) }
         } else if outbox == nil {
-            Self.lines(shown, total: result.clients.count).forEach { Output.line($0) }
+            Self.lines(result, total: summary.clients).forEach { Output.line($0) }
         }
-        if result.flaggedClients > 0 { throw ExitCode(2) }
+        if summary.flaggedClients > 0 { throw ExitCode(2) }
     }
 
     static func lines(_ result: PracticeService.CheckResult, total: Int) -> [String] {
@@ -95,5 +112,33 @@ struct CheckCommand: AsyncParsableCommand {
             }
         }
         return lines
+    }
+}
+
+/// `check --json`'s object, written as it streams: `{"as_of":…,"clients":[…],"flagged_clients":N}`,
+/// keys in the same (sorted) order as the whole-object encoding, one compact client at a time.
+final class CheckJSONStream: Sendable {
+    private let writer = StreamWriter()
+    private let encoder = Output.compactEncoder
+    private let first = Mutex(true)
+
+    func begin(asOf: CalendarDate) throws {
+        try writer.write("{\"as_of\":")
+        try writer.write(try encoder.encode(asOf))
+        try writer.write(",\"clients\":[")
+    }
+
+    func add(_ report: FrequencyReport) throws {
+        let separator = first.withLock { first in
+            defer { first = false }
+            return !first
+        }
+        if separator { try writer.write(",") }
+        try writer.write(try encoder.encode(report))
+    }
+
+    func end(_ summary: PracticeService.CheckSummary) throws {
+        try writer.write("],\"flagged_clients\":\(summary.flaggedClients)}\n")
+        try writer.flush()
     }
 }

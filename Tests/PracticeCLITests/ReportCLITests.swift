@@ -62,6 +62,47 @@ struct ReportCLITests {
         }
     }
 
+    /// The check's JSON and the frequency CSV are streamed a client at a time: what arrives must
+    /// be the same whole report, however it is cut.
+    @Test func streamedCheckAndFrequencyReportAreWhole() async throws {
+        let (cli, _) = try await CLI.fresh(migrated: false)
+        #expect(try cli.run("demo").status == 0)
+
+        // Off a terminal the check's JSON is one compact line, and it parses as one object.
+        let all = try cli.run("check", "--json")
+        #expect(all.status == 2, "\(all.stderr)")
+        #expect(all.stdout.hasSuffix("}\n") && all.stdout.dropLast().split(separator: "\n").count == 1)
+        let whole = try all.object()
+        let clients = try #require(whole["clients"] as? [[String: Any]])
+        let flagged = clients.filter { !(($0["flags"] as? [Any]) ?? []).isEmpty }
+        #expect(clients.count > 10 && !flagged.isEmpty && flagged.count < clients.count)
+        #expect(whole["flagged_clients"] as? Int == flagged.count)
+        #expect(whole["as_of"] as? String != nil)
+
+        // --flagged-only streams the flagged subset of the same check, in the same order.
+        let only = try cli.run("check", "--json", "--flagged-only").object()
+        let onlyClients = try #require(only["clients"] as? [[String: Any]])
+        #expect(NSArray(array: onlyClients).isEqual(to: flagged))
+        #expect(only["flagged_clients"] as? Int == flagged.count)
+
+        // The text report counts the same clients.
+        let text = try cli.run("check").stdout
+        #expect(text.hasPrefix("Frequency check as of \(whole["as_of"] as! String): \(clients.count) active client(s), \(flagged.count) flagged"))
+
+        // The CSV, streamed to stdout or into --out, has the check's clients in the check's order.
+        let csv = try cli.run("report", "frequency", "--format", "csv")
+        #expect(csv.status == 0, "\(csv.stderr)")
+        let ids = csv.stdout.split(separator: "\r\n").dropFirst().map { $0.prefix { $0 != "," } }.map { Int($0) }
+        #expect(ids == clients.map { ($0["metrics"] as? [String: Any])?["client_id"] as? Int })
+        let out = try folder().appendingPathComponent("frequency.csv").path
+        let written = try cli.run("report", "frequency", "--format", "csv", "--out", out)
+        #expect(written.status == 0 && written.stdout.isEmpty && written.stderr.contains("wrote"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == csv.stdout)
+        // Into a folder that does not exist: one line, nothing left behind.
+        let missing = try cli.run("report", "frequency", "--format", "csv", "--out", "/nonexistent-\(UUID().uuidString)/f.csv")
+        #expect(missing.status != 0 && missing.stderr.contains("--out") && missing.stdout.isEmpty)
+    }
+
     @Test func batchSummariesOnePerClientAtomically() async throws {
         let (cli, url) = try await CLI.fresh(migrated: false)
         #expect(try cli.run("demo").status == 0)
