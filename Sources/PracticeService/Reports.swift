@@ -2,6 +2,7 @@ import Foundation
 import PracticeCore
 import PracticeReports
 import PracticeStore
+import Synchronization
 
 /// The frequency check and the reports built from the store.
 extension PracticeService {
@@ -99,21 +100,35 @@ extension PracticeService {
 
     /// One summary per client under care: to `providerID`, or to each client's latest prescriber.
     public func batchSummaries(to providerID: Int64?) async throws -> BatchSummaries {
+        let summaries = Mutex<[CoordinationSummary]>([])
+        let skipped = try await batchSummaries(to: providerID, begin: { _ in }) { summary in
+            summaries.withLock { $0.append(summary) }
+        }
+        return BatchSummaries(summaries: summaries.withLock { $0 }, skipped: skipped)
+    }
+
+    /// The same, handing each summary to `each` as soon as it is loaded (so a caller can render
+    /// one while the next loads), after telling `begin` how many clients there are. Returns the
+    /// clients left out. All of them are read in one snapshot.
+    public func batchSummaries(to providerID: Int64?, begin: (Int) -> Void,
+                               each: (CoordinationSummary) -> Void) async throws -> [(clientID: Int64, reason: String)] {
         try await read { unit in
             let clients = try await ClientRepository.list(practiceID: unit.practice.id, includeDischarged: false,
                                                           on: unit.connection, logger: unit.logger)
-            var result = BatchSummaries(summaries: [], skipped: [])
+            begin(clients.count)
+            var skipped: [(clientID: Int64, reason: String)] = []
             for client in clients {
-                let referrer = try await ReferralLetters.list(clientID: client.id, practice: unit.practice, on: unit.connection,
-                                                              logger: unit.logger)
-                    .last { $0.kind == .prescription }?.providerID
+                // The letters are only needed to find a referrer when no addressee is given.
+                let referrer = providerID != nil ? nil
+                    : try await ReferralLetters.list(clientID: client.id, practice: unit.practice, on: unit.connection,
+                                                     logger: unit.logger).last { $0.kind == .prescription }?.providerID
                 guard let provider = providerID ?? referrer else {
-                    result.skipped.append((client.id, "no prescription on file, so no referrer"))
+                    skipped.append((client.id, "no prescription on file, so no referrer"))
                     continue
                 }
-                result.summaries.append(try await unit.coordinationSummary(clientID: client.id, to: provider))
+                each(try await unit.coordinationSummary(clientID: client.id, to: provider))
             }
-            return result
+            return skipped
         }
     }
 }

@@ -258,7 +258,7 @@ public enum Backups {
         ], environment: target.libpqEnvironment)
         guard result.status == 0 else {
             if !exists {
-                try? await PracticeDatabase.withDatabase(url: target.with(database: "postgres"), logger: logger) { server in
+                _ = try? await PracticeDatabase.withDatabase(url: target.with(database: "postgres"), logger: logger) { server in
                     try await server.read { try await $0.query("DROP DATABASE IF EXISTS \(unescaped: quotedIdentifier(name))", logger: logger) }
                 }
             }

@@ -146,44 +146,66 @@ struct ReportCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
                 throw PracticeError.invalid(field: "--out", reason: "\(folder.path) is not a folder")
             }
-            let (fixed, format) = (to, format)
-            let batch = try await withService(options) { try await $0.batchSummaries(to: fixed) }
-            let (summaries, skipped) = (batch.summaries, batch.skipped.map { "client \($0.clientID): \($0.reason)" })
-            let total = summaries.count
-            let terminal = isatty(STDERR_FILENO) == 1
-            var done = 0
-            try await withThrowingTaskGroup(of: String.self) { group in
-                var pending = summaries.makeIterator()
-                func start() {
-                    guard let summary = pending.next() else { return }
-                    group.addTask {
-                        // Named by id: file names show up in listings, backups and logs. --names adds the name.
-                        let slug = names ? "-" + summary.client.name.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined() : ""
-                        let path = folder.appendingPathComponent("\(summary.client.id)\(slug).\(format == .md ? "md" : format.rawValue == "fhir" ? "json" : format.rawValue)").path
-                        try ReportFiles.writeAtomically(to: path) { temporary in
-                            switch format {
-                            case .pdf: _ = try PDFRenderer.render(summary, paper: paper, to: temporary)
-                            case .html: try ReportFiles.fill(temporary, with: HTMLRenderer.render(summary), for: path)
-                            case .md: try ReportFiles.fill(temporary, with: MarkdownRenderer.render(summary), for: path)
-                            case .fhir: try ReportFiles.fill(temporary, with: FHIRRenderer.render(summary), for: path)
-                            }
-                        }
-                        return path
-                    }
+            let (fixed, format, paper, names) = (to, format, paper, names)
+            // Loading (the database's work) and rendering (ours) overlap: each summary is rendered,
+            // on every core, as soon as it is loaded, while the next one loads.
+            let (loaded, arrivals) = AsyncStream.makeStream(of: CoordinationSummary.self)
+            let totals = AsyncStream.makeStream(of: Int.self)
+            let loader = Task {
+                defer {
+                    arrivals.finish()
+                    totals.continuation.finish()
                 }
-                for _ in 0..<max(1, ProcessInfo.processInfo.activeProcessorCount) { start() }
-                while let path = try await group.next() {
-                    done += 1
-                    // Progress never carries a client's name: only the count, or the file (named by id).
-                    if terminal {
-                        let filled = total == 0 ? 30 : done * 30 / total
-                        Output.progress("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: 30 - filled))] \(done)/\(total)")
-                    } else {
-                        Output.write("wrote \(names ? "a summary (file name withheld: it holds a name)" : path)\n", to: STDERR_FILENO)
-                    }
-                    start()
+                return try await withService(options) { service in
+                    try await service.batchSummaries(to: fixed, begin: { totals.continuation.yield($0) }) { arrivals.yield($0) }
                 }
             }
+            // The count comes first (none if the loading failed before it: the error follows).
+            var counts = totals.stream.makeAsyncIterator()
+            let total = await counts.next() ?? 0
+            let terminal = isatty(STDERR_FILENO) == 1
+            var done = 0
+            do {
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    func finished(_ path: String) {
+                        done += 1
+                        // Progress never carries a client's name: only the count, or the file (named by id).
+                        if terminal {
+                            let filled = total == 0 ? 30 : done * 30 / total
+                            Output.progress("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: 30 - filled))] \(done)/\(total)")
+                        } else {
+                            Output.write("wrote \(names ? "a summary (file name withheld: it holds a name)" : path)\n", to: STDERR_FILENO)
+                        }
+                    }
+                    var running = 0
+                    for await summary in loaded {
+                        if running >= max(1, ProcessInfo.processInfo.activeProcessorCount), let path = try await group.next() {
+                            finished(path)
+                            running -= 1
+                        }
+                        running += 1
+                        group.addTask {
+                            // Named by id: file names show up in listings, backups and logs. --names adds the name.
+                            let slug = names ? "-" + summary.client.name.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined() : ""
+                            let path = folder.appendingPathComponent("\(summary.client.id)\(slug).\(format == .md ? "md" : format.rawValue == "fhir" ? "json" : format.rawValue)").path
+                            try ReportFiles.writeAtomically(to: path) { temporary in
+                                switch format {
+                                case .pdf: _ = try PDFRenderer.render(summary, paper: paper, to: temporary)
+                                case .html: try ReportFiles.fill(temporary, with: HTMLRenderer.render(summary), for: path)
+                                case .md: try ReportFiles.fill(temporary, with: MarkdownRenderer.render(summary), for: path)
+                                case .fhir: try ReportFiles.fill(temporary, with: FHIRRenderer.render(summary), for: path)
+                                }
+                            }
+                            return path
+                        }
+                    }
+                    while let path = try await group.next() { finished(path) }
+                }
+            } catch {
+                loader.cancel()
+                throw error
+            }
+            let skipped = try await loader.value.map { "client \($0.clientID): \($0.reason)" }
             if terminal { Output.write("\n", to: STDERR_FILENO) }
             skipped.forEach { Output.warn("skipped " + $0) }
             Output.line("wrote \(done) summar\(done == 1 ? "y" : "ies") to \(folder.path)")
