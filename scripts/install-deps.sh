@@ -19,6 +19,11 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v age >/dev/null 2>&1 || need+=(age)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# bench/run: pgbench beside wrk (PostgreSQL's client programs), curl for the server's readiness,
+# GNU time for peak memory.
+ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || need+=(postgresql-client)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+[[ -x /usr/bin/time ]] || need+=(time)
 
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then

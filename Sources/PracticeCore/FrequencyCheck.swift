@@ -190,3 +190,112 @@ public struct FrequencyReport: Sendable, Codable, Equatable {
         self.flags = flags
     }
 }
+
+extension FrequencyReport {
+    /// The report as one line of JSON: byte for byte what `JSONEncoder` writes with snake-case
+    /// keys, sorted keys and unescaped slashes (the command line's encoding, without indentation),
+    /// written directly. `check --json` streams a record per client and the generic encoder cost
+    /// more than the database's whole query; a test holds the two encodings to the same bytes.
+    public func appendCompactJSON(to out: inout [UInt8]) {
+        func key(_ name: StaticString) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func comma() { out.append(UInt8(ascii: ",")) }
+        func int<I: BinaryInteger>(_ value: I) { out.append(contentsOf: String(value).utf8) }
+        func bool(_ value: Bool) { out.append(contentsOf: (value ? "true" : "false").utf8) }
+        func string(_ text: String) { JSONText.appendString(text, to: &out) }
+        func optional<T>(_ name: StaticString, _ value: T?, _ write: (T) -> Void) {
+            guard let value else { return }
+            key(name)
+            write(value)
+            comma()
+        }
+
+        out.append(UInt8(ascii: "{"))
+        key("flags")
+        out.append(UInt8(ascii: "["))
+        for (index, flag) in flags.enumerated() {
+            if index > 0 { comma() }
+            out.append(UInt8(ascii: "{"))
+            key("message"); string(flag.message); comma()
+            key("rule"); string(flag.rule.rawValue); comma()
+            key("severity"); string(flag.severity.rawValue)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        comma()
+        let m = metrics
+        key("metrics")
+        out.append(UInt8(ascii: "{"))
+        key("as_of"); string(m.asOf.description); comma()
+        optional("baseline_pain", m.baselinePain, int)
+        optional("best_pain_in_first_month", m.bestPainInFirstMonth, int)
+        key("client_id"); int(m.clientID); comma()
+        key("client_name"); string(m.clientName); comma()
+        optional("course_start", m.courseStart) { string($0.description) }
+        key("has_future_booking"); bool(m.hasFutureBooking); comma()
+        optional("last_visit", m.lastVisit) { string($0.description) }
+        optional("latest_pain", m.latestPain, int)
+        optional("longest_gap_days", m.longestGapDays, int)
+        optional("next_visit", m.nextVisit) { string($0.description) }
+        key("night_pain_or_leg_numbness"); bool(m.nightPainOrLegNumbness); comma()
+        key("pain_onset"); string(m.painOnset.description); comma()
+        key("pressure_uneased"); int(m.pressureUneased); comma()
+        key("red_flags")
+        out.append(UInt8(ascii: "["))
+        for (index, flag) in m.redFlags.enumerated() {
+            if index > 0 { comma() }
+            string(flag)
+        }
+        out.append(UInt8(ascii: "]"))
+        comma()
+        key("screening"); string(m.screening.rawValue); comma()
+        key("sessions_in_course"); int(m.sessionsInCourse); comma()
+        key("unrecorded_visits")
+        out.append(UInt8(ascii: "["))
+        for (index, id) in m.unrecordedVisits.enumerated() {
+            if index > 0 { comma() }
+            int(id)
+        }
+        out.append(UInt8(ascii: "]"))
+        comma()
+        key("weeks")
+        out.append(UInt8(ascii: "["))
+        for (index, week) in m.weeks.enumerated() {
+            if index > 0 { comma() }
+            out.append(UInt8(ascii: "{"))
+            key("visits"); int(week.visits); comma()
+            key("week"); string(week.week.description)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: [UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: "}")])
+    }
+}
+
+/// JSON string literals as `JSONEncoder` writes them with `.withoutEscapingSlashes`: quotes,
+/// backslashes and control characters escaped (the short forms for \b \f \n \r \t, `\u00XX` for
+/// the rest), everything else as its UTF-8 bytes.
+public enum JSONText {
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                        hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -11,7 +11,8 @@ import PracticeCore
 /// addenda), letters and discharges.
 ///
 /// Everything goes in through the real schema: row-level security, every CHECK, foreign key and
-/// exclusion constraint, and every trigger (the audit log gets one event per row written, notes
+/// exclusion constraint, and every trigger (the audit log gets one event per row written, by the
+/// statement-level audit triggers of migration 0013, notes
 /// are inserted as drafts and signed by an UPDATE the signing trigger checks and stamps). The
 /// SQL is set-based, `INSERT … SELECT` over `generate_series`, a chunk of clients per statement.
 /// Nothing is random: every choice is arithmetic on the client's index (multiplicative hashing),
@@ -25,14 +26,29 @@ import PracticeCore
 ///   - `practice.actor` (here `demo:scale` unless given): the audit trigger refuses a write
 ///     without one (SQLSTATE P0001, hint `audit_actor_missing`);
 ///   - `practice.staff_id`: optional for the triggers (the audit events' `staff_id` stays NULL
-///     when it is empty); set to '' because no staff member acts.
+///     when it is empty); set to '' because no staff member acts;
+///   - `plan_cache_mode = force_generic_plan`, for the triggers' own lookups. The audit trigger
+///     finds a note's or a feedback entry's client with `WHERE practice_id = $1 AND id = $2` on
+///     appointments, the note trigger the treating therapist the same way. PL/pgSQL plans
+///     those with the values first, and for a practice the statistics have not seen yet (a new
+///     practice next to a big one, e.g. the second of `--practices 2`, one transaction each)
+///     the planner expects no rows and takes the (practice_id, starts_at) index, filtering on
+///     id: every lookup reads all of the practice's visits so far. Measured on top of a
+///     committed 100,000-client practice, 2,500 clients took 220 s instead of 16 s (4 ms per
+///     note, 18 ms per addendum). The generic plan is the primary-key lookup. Transaction-local.
 /// With `--practices N`, run each practice's list after the previous one, in the same
 /// transaction: each list starts by pointing the settings at its own practice.
 ///
 /// The practice must be new (no staff, clients or appointments yet): therapists are numbered in
-/// id order and the schedule is laid out over all of them, and clients' ids are found by range.
-/// Statements are sized by `chunk`; at 5,000 clients a chunk's largest statement writes about
-/// 180,000 rows (and as many audit events), well inside the service's 120 s statement timeout.
+/// id order and the schedule is laid out over all of them (so no two visits overlap), and a
+/// chunk finds its clients again by name and date of birth and by their id range.
+///
+/// Statements are sized by `chunk`. Their cost is per row and does not grow with the practice:
+/// on the 2-core development machine, idle, a chunk of 2,500 clients takes 15–27 s, 10–22 s of
+/// it in the visits statement (~100,000 rows and as many audit events); with the per-row audit
+/// trigger of 0006, 100,000 clients took 13 minutes, most of it auditing; 0013's statement-level
+/// triggers cut that cost per row by 80–90 % (bench/results has the current figure). Under load a statement can take several
+/// times that, so keep `chunk` small if the service's 120 s statement timeout applies.
 public enum BulkDemo {
     // MARK: The plan
 
@@ -59,8 +75,8 @@ public enum BulkDemo {
         (10 + clients / 2_500, 5 + clients / 5_000, 3 + clients / 10_000)
     }
 
-    /// One statement of the fill, and its share of the work (roughly rows written, audit events
-    /// included, to weigh a progress bar by).
+    /// One statement of the fill, and its share of the work to weigh a progress bar by (about
+    /// the milliseconds per 10 clients it took on the development machine).
     public struct Step: Sendable {
         public var label: String
         public var weight: Int
@@ -70,7 +86,7 @@ public enum BulkDemo {
     /// The statements that fill practice `practiceID` with `clients` clients, in order. Run them
     /// in one transaction on one connection (see the type's comment). `now` is the clock the
     /// rows are placed around: two years of history before it, about three weeks ahead.
-    public static func steps(practiceID: Int64, clients: Int, chunk: Int = 5_000, now: PracticeNow,
+    public static func steps(practiceID: Int64, clients: Int, chunk: Int = 2_500, now: PracticeNow,
                              actor: String = "demo:scale") -> [Step] {
         precondition(clients > 0 && chunk > 0, "clients and chunk must be positive")
         let therapists = therapists(forClients: clients)
@@ -84,25 +100,27 @@ public enum BulkDemo {
             Step(label: "settings", weight: 1, query: """
                 SELECT set_config('practice.practice_id', \(String(practiceID)), true),
                        set_config('practice.actor', \(actor), true),
-                       set_config('practice.staff_id', '', true)
+                       set_config('practice.staff_id', '', true),
+                       set_config('plan_cache_mode', 'force_generic_plan', true)
                 """),
-            Step(label: "staff and working hours", weight: 2 * (1 + frontDesk + 11 * therapists),
-                 query: query(staffSQL, parameters)),
-            Step(label: "providers", weight: 2 * (providers.physicians + providers.physicalTherapists + providers.spineSpecialists),
-                 query: query(providersSQL, parameters)),
+            // Keeps autovacuum off the tables the fill reads back (see `lockTables`). LOCK also
+            // fails outside a transaction block, which catches a caller running the steps one by one.
+            Step(label: "locks", weight: 1, query: PostgresQuery(unsafeSQL: lockTables)),
+            Step(label: "staff and working hours", weight: 1 + therapists / 5, query: query(staffSQL, parameters)),
+            Step(label: "providers", weight: 1, query: query(providersSQL, parameters)),
         ]
         var first = 0
         while first < clients {
             let stop = min(first + chunk, clients)
             let n = stop - first
             let range = "clients \(first + 1)–\(stop)"
-            steps.append(Step(label: "\(range): clients, screenings, letters", weight: 5 * n,
+            steps.append(Step(label: "\(range): clients, screenings, letters", weight: 1 + 4 * n / 10,
                               query: query(clientsSQL, parameters, first: first, stop: stop)))
-            steps.append(Step(label: "\(range): visits, pain scores, feedback, notes", weight: 70 * n,
+            steps.append(Step(label: "\(range): visits, pain scores, feedback, notes", weight: 1 + 56 * n / 10,
                               query: query(visitsSQL, parameters, first: first, stop: stop)))
-            steps.append(Step(label: "\(range): signing notes", weight: 25 * n,
+            steps.append(Step(label: "\(range): signing notes", weight: 1 + 18 * n / 10,
                               query: query(signSQL, parameters, first: first, stop: stop)))
-            steps.append(Step(label: "\(range): addenda", weight: n / 2 + 1,
+            steps.append(Step(label: "\(range): addenda", weight: 1 + n / 30,
                               query: query(addendaSQL, parameters, first: first, stop: stop)))
             first = stop
         }
@@ -111,7 +129,7 @@ public enum BulkDemo {
 
     /// Runs `steps` on `connection`, inside the caller's transaction, reporting progress as
     /// (work done, total work, the step about to run); returns what the practice then holds.
-    public static func fill(practiceID: Int64, clients: Int, chunk: Int = 5_000, now: PracticeNow,
+    public static func fill(practiceID: Int64, clients: Int, chunk: Int = 2_500, now: PracticeNow,
                             actor: String = "demo:scale", on connection: PostgresConnection, logger: Logger,
                             progress: (_ done: Int, _ total: Int, _ label: String) -> Void = { _, _, _ in }) async throws -> Counts {
         let steps = steps(practiceID: practiceID, clients: clients, chunk: chunk, now: now, actor: actor)
@@ -240,19 +258,37 @@ public enum BulkDemo {
 
     /// Every statement starts with the same one-row CTE `prm` holding the bind parameters; the
     /// rest of its text (`body`, which continues the WITH list) is a constant with no parameters.
+    ///
+    /// The integers are written into the text (they are Ints: nothing to escape) rather than
+    /// bound: the settings step turns on `force_generic_plan` (see there), which would plan a
+    /// bound `generate_series($5, $6)` as 1,000 rows of unknown clients and the practice as any
+    /// practice; as literals the planner sees the chunk's size and the practice.
     static func query(_ body: String, _ p: Parameters, first: Int = 0, stop: Int = 0) -> PostgresQuery {
         """
-        WITH prm AS (
-            SELECT \(p.practiceID)::bigint AS pid, \(p.timeZone)::text AS tz, \(p.now)::timestamptz AS now,
-                   \(p.today)::date AS today, \(first)::bigint AS first, \(stop)::bigint AS stop,
-                   \(p.therapists)::int AS therapists, \(p.frontDesk)::int AS front_desk, \(p.physicians)::int AS physicians,
-                   \(p.physicalTherapists)::int AS physios, \(p.spineSpecialists)::int AS spines,
+        WITH prm AS NOT MATERIALIZED (
+            SELECT \(unescaped: String(p.practiceID))::bigint AS pid, \(p.timeZone)::text AS tz, \(p.now)::timestamptz AS now,
+                   \(p.today)::date AS today, \(unescaped: String(first))::bigint AS first, \(unescaped: String(stop))::bigint AS stop,
+                   \(unescaped: String(p.therapists))::int AS therapists, \(unescaped: String(p.frontDesk))::int AS front_desk,
+                   \(unescaped: String(p.physicians))::int AS physicians, \(unescaped: String(p.physicalTherapists))::int AS physios,
+                   \(unescaped: String(p.spineSpecialists))::int AS spines,
                    \(firstNames.map(\.display))::text[] AS firsts, \(firstNames.map(\.ascii))::text[] AS firsts_ascii,
                    \(lastNames.map(\.display))::text[] AS lasts, \(lastNames.map(\.ascii))::text[] AS lasts_ascii
         )
         \(unescaped: body)
         """
     }
+
+    /// While the fill runs, autovacuum must not VACUUM or ANALYZE the tables it reads back: it
+    /// would count the fill's uncommitted rows as absent and record the tables as empty
+    /// (`reltuples` 0 over many pages), and every plan made after that, the foreign-key checks'
+    /// included, would treat them as empty: we measured a 5,000-client chunk going from 37 s to
+    /// over 15 minutes once that happened (after an earlier run was rolled back). SHARE UPDATE
+    /// EXCLUSIVE keeps VACUUM, ANALYZE and DDL away and lets reads and writes through; the app
+    /// role may take it on the tables it may UPDATE, which are the ones looked up.
+    static let lockTables = """
+        LOCK TABLE staff, providers, clients, appointment_series, appointments, session_notes, referral_letters
+            IN SHARE UPDATE EXCLUSIVE MODE
+        """
 
     // MARK: Names
     //
@@ -421,15 +457,13 @@ public enum BulkDemo {
     /// per course 3 (6 %), 6 (6 %), 8 (8 %), 10 (50 %), 11 weekly or 10 twice weekly (30 %);
     /// pain response: 60 % improve about half a point a visit, 22 % a fifth, 18 % not at all.
     static let planSQL = """
-        , ths AS (
-            SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1)::int AS t
-            FROM staff AS s WHERE s.practice_id = (SELECT pid FROM prm) AND s.role = 'therapist'
-        ), dims AS (
-            SELECT (SELECT count(*) FROM ths)::int AS nth, cardinality(prm.firsts) AS nf, cardinality(prm.lasts) AS nl,
+        , dims AS MATERIALIZED (
+            SELECT x.ths, cardinality(x.ths) AS nth, cardinality(prm.firsts) AS nf, cardinality(prm.lasts) AS nl,
                    date_trunc('week', prm.today)::date - 728 AS w0
-            FROM prm
+            FROM prm, LATERAL (SELECT array_agg(s.id ORDER BY s.id) AS ths FROM staff AS s
+                               WHERE s.practice_id = prm.pid AND s.role = 'therapist') AS x
         ), p0 AS (
-            SELECT g.i, d.w0,
+            SELECT g.i, d.w0, d.ths[(g.i % d.nth)::int + 1] AS therapist_id,
                    (g.i * 2654435761 + 97) % 4294967291 AS h1,
                    ((g.i + 12345) * 2246822519) % 4294967279 AS h2,
                    ((g.i + 777) * 3266489917) % 4294967291 AS h3,
@@ -484,7 +518,7 @@ public enum BulkDemo {
                                  ELSE prm.lasts_ascii[p1.b + 1] || '.' || prm.firsts_ascii[p1.a + 1] END
                              || p1.i || '@' || (ARRAY['example.com', 'example.net', 'example.org'])[1 + p1.i % 3] END AS email
             FROM prm, p1
-        ), plan AS (
+        ), plan AS MATERIALIZED (
             SELECT p2.*, x.last_date, x.intake, x.cleared_on, p2.first_date - p2.onset_days AS onset,
                    least(prm.now, (x.intake + time '11:30') AT TIME ZONE prm.tz) AS registered_at,
                    least(prm.now, (x.intake + time '12:00') AT TIME ZONE prm.tz) AS screened_at,
@@ -506,17 +540,21 @@ public enum BulkDemo {
     /// clearance), prescriptions, outgoing referrals and coordination notes, discharges, pain
     /// reported between visits. Leaves the chunk's client-id range in `bulkdemo.client_lo/hi`.
     static let clientsSQL = planSQL + """
-        , fds AS (
-            SELECT s.id, row_number() OVER (ORDER BY s.id) - 1 AS n
-            FROM staff AS s WHERE s.practice_id = (SELECT pid FROM prm) AND s.role = 'front_desk'
-        ), pvs AS (
-            SELECT v.id, v.kind, row_number() OVER (PARTITION BY v.kind ORDER BY v.id) - 1 AS n,
-                   count(*) OVER (PARTITION BY v.kind) AS cnt
-            FROM providers AS v WHERE v.practice_id = (SELECT pid FROM prm)
+        , ids AS MATERIALIZED (
+            SELECT (SELECT array_agg(s.id ORDER BY s.id) FROM staff AS s
+                    WHERE s.practice_id = prm.pid AND s.role = 'front_desk') AS desk,
+                   (SELECT array_agg(v.id ORDER BY v.id) FROM providers AS v
+                    WHERE v.practice_id = prm.pid AND v.kind = 'physician') AS physicians,
+                   (SELECT array_agg(v.id ORDER BY v.id) FROM providers AS v
+                    WHERE v.practice_id = prm.pid AND v.kind = 'physical_therapist') AS physios,
+                   (SELECT array_agg(v.id ORDER BY v.id) FROM providers AS v
+                    WHERE v.practice_id = prm.pid AND v.kind = 'spine_specialist') AS spines
+            FROM prm
         ), cli AS (
             INSERT INTO clients (practice_id, name, date_of_birth, phone, email, pain_onset, primary_therapist_id, active, created_at)
-            SELECT prm.pid, plan.name, plan.dob, plan.phone, plan.email, plan.onset, ths.id, NOT plan.discharged, plan.registered_at
-            FROM prm, plan JOIN ths ON ths.t = plan.t
+            SELECT prm.pid, plan.name, plan.dob, plan.phone, plan.email, plan.onset, plan.therapist_id, NOT plan.discharged,
+                   plan.registered_at
+            FROM prm, plan
             ORDER BY plan.i
             RETURNING id, name, date_of_birth
         ), c AS (
@@ -526,20 +564,22 @@ public enum BulkDemo {
             INSERT INTO screenings (practice_id, client_id, weight_loss_or_fever, bilateral_numbness_or_bowel_bladder,
                                     cancer_or_major_trauma, night_pain, leg_numbness, screened_by, screened_at, recorded_at)
             SELECT prm.pid, c.client_id, c.flagged AND c.flag_kind = 0, c.flagged AND c.flag_kind = 1,
-                   c.flagged AND c.flag_kind = 2, c.night_pain, c.leg_numbness, fds.id, c.screened_at, c.screened_at
-            FROM prm, c JOIN fds ON fds.n = c.i % (SELECT count(*) FROM fds)
+                   c.flagged AND c.flag_kind = 2, c.night_pain, c.leg_numbness,
+                   ids.desk[(c.i % cardinality(ids.desk))::int + 1], c.screened_at, c.screened_at
+            FROM prm, ids, c
             ORDER BY c.i
             RETURNING id, client_id
         ), clet AS (
             INSERT INTO referral_letters (practice_id, client_id, provider_id, direction, kind, status, letter_date, body, created_at)
-            SELECT prm.pid, c.client_id, pvs.id, 'incoming', 'clearance', 'received', c.cleared_on,
+            SELECT prm.pid, c.client_id, ids.physicians[(c.i % cardinality(ids.physicians))::int + 1], 'incoming', 'clearance',
+                   'received', c.cleared_on,
                    CASE c.flag_kind
                        WHEN 0 THEN 'Weight loss explained by a change of diet; no fever. No contraindication to massage.'
                        WHEN 1 THEN 'Examined: no saddle anaesthesia, bladder and bowel function normal. Cleared for massage.'
                        ELSE 'History reviewed; in remission for over five years. Cleared for therapeutic massage for low-back pain.'
                    END,
                    least(prm.now, (c.cleared_on + time '14:00') AT TIME ZONE prm.tz)
-            FROM prm, c JOIN pvs ON pvs.kind = 'physician' AND pvs.n = c.i % pvs.cnt
+            FROM prm, ids, c
             WHERE c.flagged AND c.cleared
             ORDER BY c.i
             RETURNING id, client_id, provider_id, letter_date
@@ -553,30 +593,31 @@ public enum BulkDemo {
         ), rx AS (
             INSERT INTO referral_letters (practice_id, client_id, provider_id, direction, kind, status, letter_date, diagnosis_code,
                                           wording, sessions_authorised, valid_until, created_at)
-            SELECT prm.pid, c.client_id, pvs.id, 'incoming', 'prescription', 'received', x.d,
+            SELECT prm.pid, c.client_id, ids.physicians[(c.i * 7 % cardinality(ids.physicians))::int + 1], 'incoming',
+                   'prescription', 'received', x.d,
                    (ARRAY['M54.50', 'M54.59', 'M54.51', 'M54.16', 'M54.17', 'M51.26', 'S39.012A'])[1 + (c.h3 / 10) % 7],
                    'therapeutic massage for low-back pain', (ARRAY[6, 8, 10, 12, 12, 20])[1 + (c.h2 / 10) % 6],
                    x.d + (ARRAY[90, 120, 180])[1 + (c.h1 / 10) % 3],
                    least(prm.now, (x.d + time '10:00') AT TIME ZONE prm.tz)
-            FROM prm, c JOIN pvs ON pvs.kind = 'physician' AND pvs.n = (c.i * 7) % pvs.cnt,
+            FROM prm, ids, c,
                  LATERAL (SELECT least(prm.today, c.first_date - 5 - ((c.h3 / 100) % 10)::int) AS d) AS x
             WHERE c.insured AND c.nv > 0
             ORDER BY c.i
             RETURNING 1
         ), outgoing AS (
-            SELECT c.i, c.client_id, pvs.id AS provider_id, 'referral' AS kind, least(prm.today, c.last_date + 3) AS d,
+            SELECT c.i, c.client_id, ids.spines[(c.i % cardinality(ids.spines))::int + 1] AS provider_id, 'referral' AS kind, least(prm.today, c.last_date + 3) AS d,
                    'no-improvement' AS rule,
                    format('Referral for assessment by a spine specialist. %s has had low-back pain since %s and %s sessions of massage, 1-2 a week, without improvement in pain scores. Session notes and pain scores are enclosed.',
                           c.name, to_char(c.onset, 'FMMonth YYYY'), c.nv) AS body,
                    (c.h1 / 10000000) % 10 AS s
-            FROM prm, c JOIN pvs ON pvs.kind = 'spine_specialist' AND pvs.n = c.i % pvs.cnt
+            FROM prm, ids, c
             WHERE c.rate10 = 0 AND c.nv >= 6 AND c.last_date + 3 <= prm.today AND (c.h3 / 100000) % 2 = 0
             UNION ALL
-            SELECT c.i, c.client_id, pvs.id, 'coordination', c.first_date + 21, NULL,
+            SELECT c.i, c.client_id, ids.physios[(c.i % cardinality(ids.physios))::int + 1], 'coordination', c.first_date + 21, NULL,
                    format('Coordination note: %s is receiving massage for low-back pain, %s a week. Pain is easing; please continue the exercise program. I will keep sessions to 1-2 a week and share notes.',
                           c.name, CASE WHEN c.wd2 IS NULL THEN 'once' ELSE 'twice' END),
                    (c.h1 / 10000000) % 10 + 2
-            FROM prm, c JOIN pvs ON pvs.kind = 'physical_therapist' AND pvs.n = c.i % pvs.cnt
+            FROM prm, ids, c
             WHERE (c.h3 / 1000000) % 100 BETWEEN 6 AND 13 AND c.nv >= 6 AND c.first_date + 21 <= prm.today
         ), outl AS (
             INSERT INTO referral_letters (practice_id, client_id, provider_id, direction, kind, status, letter_date, reason_rule, body,
@@ -619,15 +660,14 @@ public enum BulkDemo {
     /// cancelled). Completed visits get pain before and after, pressure feedback on one in
     /// three, and a SOAP note, drafted (signed in part 3; a draft with no plan yet stays unsigned).
     static let visitsSQL = planSQL + """
-        , bounds AS (
-            SELECT current_setting('bulkdemo.client_lo')::bigint AS lo, current_setting('bulkdemo.client_hi')::bigint AS hi
-        ), c AS (
-            SELECT plan.*, cl.id AS client_id, ths.id AS therapist_id
+        , c AS (
+            SELECT plan.*, cl.id AS client_id
             FROM plan
-            JOIN ths ON ths.t = plan.t
-            JOIN clients AS cl ON cl.practice_id = (SELECT pid FROM prm)
-                              AND cl.id BETWEEN (SELECT lo FROM bounds) AND (SELECT hi FROM bounds)
-                              AND cl.name = plan.name AND cl.date_of_birth = plan.dob
+            CROSS JOIN LATERAL (
+                SELECT x.id FROM clients AS x
+                WHERE x.practice_id = (SELECT pid FROM prm) AND lower(x.name) = lower(plan.name) AND x.date_of_birth = plan.dob
+                LIMIT 1  -- (practice, name, date of birth) is unique; LIMIT keeps this a per-client probe, estimated as such
+            ) AS cl
             WHERE plan.nv > 0
         ), ser AS (
             INSERT INTO appointment_series (practice_id, client_id, therapist_id, weekdays, local_time, minutes, time_zone, starts_on,

@@ -130,7 +130,7 @@ public enum FrequencyCheckQuery {
                     SELECT a.client_id, a.id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
                            (coalesce(mv.old_starts_at, a.starts_at) AT TIME ZONE p.tz)::date AS day
                     FROM appointments a CROSS JOIN p LEFT JOIN mv ON mv.id = a.id
-                    WHERE a.practice_id = \(practice.id) AND a.client_id = ANY(\(active)::bigint[])
+                    WHERE a.practice_id = \(practice.id) AND a.client_id IN (SELECT unnest(\(active)::bigint[]))
                       AND a.created_at <= p.cut AND \(unescaped: statusAtCut) = \(completed)
                 ),
                 gapped AS (
@@ -159,7 +159,7 @@ public enum FrequencyCheckQuery {
                     -- Pain a client arrives with, or reports between visits (not the in-session
                     -- "after"). A correction recorded by then replaces the row it supersedes.
                     SELECT r.client_id, r.appointment_id, r.source, r.score, r.reported_at FROM pain_reports r
-                    WHERE r.practice_id = \(practice.id) AND r.client_id = ANY(\(active)::bigint[])
+                    WHERE r.practice_id = \(practice.id) AND r.client_id IN (SELECT unnest(\(active)::bigint[]))
                       AND r.source IN ('before_session', 'self_reported') AND r.created_at <= \(cutoff)
                       AND NOT EXISTS (SELECT 1 FROM pain_reports x
                                       WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= \(cutoff))

@@ -116,7 +116,8 @@ struct CheckCommand: AsyncParsableCommand {
 }
 
 /// `check --json`'s object, written as it streams: `{"as_of":…,"clients":[…],"flagged_clients":N}`,
-/// keys in the same (sorted) order as the whole-object encoding, one compact client at a time.
+/// keys in the same (sorted) order as the whole-object encoding, one compact client at a time
+/// (`FrequencyReport.appendCompactJSON`: the encoder's bytes, written directly).
 final class CheckJSONStream: Sendable {
     private let writer = StreamWriter()
     private let encoder = Output.compactEncoder
@@ -133,8 +134,10 @@ final class CheckJSONStream: Sendable {
             defer { first = false }
             return !first
         }
-        if separator { try writer.write(",") }
-        try writer.write(try encoder.encode(report))
+        var bytes: [UInt8] = separator ? [UInt8(ascii: ",")] : []
+        bytes.reserveCapacity(1024)
+        report.appendCompactJSON(to: &bytes)
+        try writer.write(bytes)
     }
 
     func end(_ summary: PracticeService.CheckSummary) throws {
