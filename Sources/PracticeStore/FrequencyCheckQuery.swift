@@ -116,22 +116,28 @@ public enum FrequencyCheckQuery {
             if isActive { active.append(client) }
         }
 
-        // 2. The current course of each client with a session within the course break.
+        // 2. The current course of each client with a session within the course break, then its
+        //    pain scores and pressure feedback. Three statements, each joined to a list of known
+        //    length, merged here: one statement joining the three summaries lets the planner
+        //    guess one row for each and loop over them.
         struct Course { var start: Int; var last: Int; var sessions: Int; var longestGap: Int?
                         var baseline: Int?; var latest: Int?; var best: Int?; var uneased: Int }
         var courses: [Int64: Course] = [:]
         if !active.isEmpty {
+            var (clients, firsts, starts, windowEnds) = ([Int64](), [Int64](), [Date](), [Date]())
+            var (sessionClients, sessionIDs) = ([Int64](), [Int64]())
             let courseRows = try await connection.query("""
                 WITH p AS (SELECT \(cutoff)::timestamptz AS cut, \(zone)::text AS tz, \(asOf.description)::date AS as_of,
-                                  \(policy.courseBreakDays)::int AS brk, \(policy.monthlyWindowDays)::int AS win),
+                                  \(policy.courseBreakDays)::int AS brk),
                 \(unescaped: movedSince),
                 done AS (
                     -- Their completed sessions, their whole history: where did the course begin?
                     SELECT a.client_id, a.id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
                            (coalesce(mv.old_starts_at, a.starts_at) AT TIME ZONE p.tz)::date AS day
-                    FROM appointments a CROSS JOIN p LEFT JOIN mv ON mv.id = a.id
-                    WHERE a.practice_id = \(practice.id) AND a.client_id IN (SELECT unnest(\(active)::bigint[]))
-                      AND a.created_at <= p.cut AND \(unescaped: statusAtCut) = \(completed)
+                    FROM unnest(\(active)::bigint[]) AS ac(id) CROSS JOIN p
+                    JOIN appointments a ON a.practice_id = \(practice.id) AND a.client_id = ac.id
+                    LEFT JOIN mv ON mv.id = a.id
+                    WHERE a.created_at <= p.cut AND \(unescaped: statusAtCut) = \(completed)
                 ),
                 gapped AS (
                     SELECT d.*, d.day - lag(d.day) OVER (PARTITION BY d.client_id ORDER BY d.starts_at) AS gap FROM done d
@@ -140,67 +146,69 @@ public enum FrequencyCheckQuery {
                     -- A gap longer than the course break starts a new course: the last such starts this one.
                     SELECT g.client_id, max(g.starts_at) FILTER (WHERE g.gap > p.brk) AS began FROM gapped g CROSS JOIN p
                     GROUP BY g.client_id
-                ),
-                cur AS (
-                    SELECT g.* FROM gapped g JOIN breaks b ON b.client_id = g.client_id
-                    WHERE b.began IS NULL OR g.starts_at >= b.began
-                ),
-                course_stats AS (
-                    SELECT cur.client_id, min(day) AS start_day, max(day) AS last_day, count(*)::int AS sessions,
-                           -- Within a course every gap is at most the break; its first session's is
-                           -- none, or the break that began it.
-                           max(gap) FILTER (WHERE gap <= p.brk) AS longest_gap,
-                           (array_agg(id ORDER BY starts_at))[1] AS first_appointment,
-                           (min(day)::timestamp AT TIME ZONE p.tz) AS start_ts,
-                           ((min(day) + p.win + 1)::timestamp AT TIME ZONE p.tz) AS window_end_ts
-                    FROM cur CROSS JOIN p GROUP BY cur.client_id, p.tz, p.win, p.brk
-                ),
-                trend AS (
-                    -- Pain a client arrives with, or reports between visits (not the in-session
-                    -- "after"). A correction recorded by then replaces the row it supersedes.
-                    SELECT r.client_id, r.appointment_id, r.source, r.score, r.reported_at FROM pain_reports r
-                    WHERE r.practice_id = \(practice.id) AND r.client_id IN (SELECT unnest(\(active)::bigint[]))
-                      AND r.source IN ('before_session', 'self_reported') AND r.created_at <= \(cutoff)
-                      AND NOT EXISTS (SELECT 1 FROM pain_reports x
-                                      WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= \(cutoff))
-                ),
-                baseline AS (
-                    SELECT cs.client_id, t.score FROM course_stats cs
-                    JOIN trend t ON t.appointment_id = cs.first_appointment AND t.source = 'before_session'
-                ),
-                latest AS (
-                    SELECT DISTINCT ON (cs.client_id) cs.client_id, t.score FROM course_stats cs
-                    JOIN trend t ON t.client_id = cs.client_id AND t.reported_at >= cs.start_ts AND t.reported_at <= \(cutoff)
-                    ORDER BY cs.client_id, t.reported_at DESC
-                ),
-                best AS (
-                    SELECT cs.client_id, min(t.score)::int AS score FROM course_stats cs
-                    JOIN trend t ON t.client_id = cs.client_id AND t.reported_at >= cs.start_ts AND t.reported_at < cs.window_end_ts
-                         AND t.reported_at <= \(cutoff)
-                    GROUP BY cs.client_id
-                ),
-                pressure AS (
-                    SELECT a.client_id, count(*)::int AS uneased
-                    FROM cur a
-                    JOIN pressure_feedback f ON f.practice_id = \(practice.id) AND f.appointment_id = a.id
-                    WHERE f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased'
-                      AND f.created_at <= \(cutoff) AND a.day <= \(asOf.description)::date
+                )
+                SELECT g.client_id, min(g.day) - date '1970-01-01', max(g.day) - date '1970-01-01', count(*)::int,
+                       -- Within a course every gap is at most the break; its first session's is
+                       -- none, or the break that began it.
+                       max(g.gap) FILTER (WHERE g.gap <= p.brk),
+                       (array_agg(g.id ORDER BY g.starts_at))[1],
+                       -- The course's sessions up to the day, for their pressure feedback.
+                       coalesce(array_agg(g.id) FILTER (WHERE g.day <= p.as_of), '{}')
+                FROM gapped g JOIN breaks b ON b.client_id = g.client_id CROSS JOIN p
+                WHERE b.began IS NULL OR g.starts_at >= b.began
+                GROUP BY g.client_id
+                """, logger: logger)
+            for try await (client, start, last, sessions, longestGap, first, held)
+                in courseRows.decode((Int64, Int, Int, Int, Int?, Int64, [Int64]).self) {
+                courses[client] = Course(start: start, last: last, sessions: sessions, longestGap: longestGap,
+                                         baseline: nil, latest: nil, best: nil, uneased: 0)
+                let startDay = CalendarDate(daysSinceEpoch: start)
+                clients.append(client)
+                firsts.append(first)
+                starts.append(PracticeNow.startOfDay(startDay, timeZone: zone))
+                windowEnds.append(PracticeNow.startOfDay(startDay.adding(days: policy.monthlyWindowDays + 1), timeZone: zone))
+                sessionClients.append(contentsOf: repeatElement(client, count: held.count))
+                sessionIDs.append(contentsOf: held)
+            }
+
+            // Pain a client arrives with, or reports between visits (not the in-session "after"),
+            // by the client index: the baseline (before the course's first session), the latest
+            // since the course began, the best within the monthly window. A correction recorded by
+            // then replaces the row it supersedes.
+            let painRows = try await connection.query("""
+                SELECT cs.client_id,
+                       min(r.score) FILTER (WHERE r.appointment_id = cs.first_appointment AND r.source = 'before_session')::int,
+                       (array_agg(r.score ORDER BY r.reported_at DESC) FILTER (WHERE r.reported_at >= cs.start_at
+                                                                                 AND r.reported_at <= \(cutoff)))[1]::int,
+                       min(r.score) FILTER (WHERE r.reported_at >= cs.start_at AND r.reported_at < cs.window_end
+                                              AND r.reported_at <= \(cutoff))::int
+                FROM unnest(\(clients)::bigint[], \(firsts)::bigint[], \(starts)::timestamptz[], \(windowEnds)::timestamptz[])
+                     AS cs(client_id, first_appointment, start_at, window_end)
+                JOIN pain_reports r ON r.practice_id = \(practice.id) AND r.client_id = cs.client_id
+                     AND (r.reported_at >= cs.start_at OR r.appointment_id = cs.first_appointment)
+                WHERE r.source IN ('before_session', 'self_reported') AND r.created_at <= \(cutoff)
+                  AND NOT EXISTS (SELECT 1 FROM pain_reports x
+                                  WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= \(cutoff))
+                GROUP BY cs.client_id
+                """, logger: logger)
+            for try await (client, baseline, latest, best) in painRows.decode((Int64, Int?, Int?, Int?).self) {
+                courses[client]?.baseline = baseline
+                courses[client]?.latest = latest
+                courses[client]?.best = best
+            }
+
+            // Pressure feedback on the course's sessions above the maximum discomfort, not eased.
+            if !sessionIDs.isEmpty {
+                let pressureRows = try await connection.query("""
+                    SELECT s.client_id, count(*)::int
+                    FROM unnest(\(sessionClients)::bigint[], \(sessionIDs)::bigint[]) AS s(client_id, appointment_id)
+                    JOIN pressure_feedback f ON f.practice_id = \(practice.id) AND f.appointment_id = s.appointment_id
+                    WHERE f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased' AND f.created_at <= \(cutoff)
                       AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
                                       WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= \(cutoff))
-                    GROUP BY a.client_id
-                )
-                SELECT cs.client_id, cs.start_day - date '1970-01-01', cs.last_day - date '1970-01-01', cs.sessions,
-                       cs.longest_gap, b.score::int, l.score::int, best.score, coalesce(pr.uneased, 0)
-                FROM course_stats cs
-                LEFT JOIN baseline b ON b.client_id = cs.client_id
-                LEFT JOIN latest l ON l.client_id = cs.client_id
-                LEFT JOIN best ON best.client_id = cs.client_id
-                LEFT JOIN pressure pr ON pr.client_id = cs.client_id
-                """, logger: logger)
-            for try await (client, start, last, sessions, longestGap, baseline, latest, best, uneased)
-                in courseRows.decode((Int64, Int, Int, Int, Int?, Int?, Int?, Int?, Int).self) {
-                courses[client] = Course(start: start, last: last, sessions: sessions, longestGap: longestGap,
-                                         baseline: baseline, latest: latest, best: best, uneased: uneased)
+                    GROUP BY s.client_id
+                    """, logger: logger)
+                for try await (client, uneased) in pressureRows.decode((Int64, Int).self) { courses[client]?.uneased = uneased }
             }
         }
 
