@@ -119,7 +119,17 @@ public struct EmbeddedPostgres: Sendable {
     /// command, which cost a command line more than all its queries.
     func isRunning() -> Bool {
         guard let pid = Self.postmasterPID(in: clusterDirectory), pid > 0 else { return false }
-        return kill(pid_t(pid), 0) == 0 || errno == EPERM
+        return Self.isPostgres(pid)
+    }
+
+    /// Whether `pid` is alive and a PostgreSQL server: a crash leaves postmaster.pid behind, and
+    /// its pid may since belong to another process (which `pg_ctl status`, run as the cluster's
+    /// owner, could not signal and so took for gone).
+    static func isPostgres(_ pid: Int) -> Bool {
+        guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
+        let command = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return command.hasPrefix("postgres")
     }
 
     static func postmasterPID(in directory: String) -> Int? {
@@ -301,10 +311,7 @@ public struct EmbeddedPostgres: Sendable {
     func clearStalePID() throws {
         let pidFile = clusterDirectory + "/postmaster.pid"
         guard let pid = Self.postmasterPID(in: clusterDirectory) else { return }
-        let alive = kill(pid_t(pid), 0) == 0 || errno == EPERM
-        let command = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if !alive || !command.hasPrefix("postgres") {
+        if !Self.isPostgres(pid) {
             guard unlink(pidFile) == 0 || errno == ENOENT else {
                 throw PracticeError.database("cannot remove the stale \(pidFile) (errno \(errno))")
             }
