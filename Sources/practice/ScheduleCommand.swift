@@ -67,12 +67,13 @@ struct CheckCommand: AsyncParsableCommand {
         let summary = try await withService(options) { service in
             try await service.check(clientID: client, asOf: asOf, begin: { try stream?.begin(asOf: $0) }) { report in
                 let flagged = !report.flags.isEmpty
-                if let stream, flagged || !flaggedOnly { try stream.add(report) }
-                if (keepShown && (flagged || !flaggedOnly)) || (keepFlagged && flagged) {
-                    kept.withLock {
-                        if keepShown && (flagged || !flaggedOnly) { $0.shown.append(report) }
-                        if keepFlagged && flagged { $0.flagged.append(report) }
-                    }
+                let shown = flagged || !flaggedOnly
+                if let stream, shown { try stream.add(report) }
+                let (show, file) = (keepShown && shown, keepFlagged && flagged)
+                guard show || file else { return }
+                kept.withLock {
+                    if show { $0.shown.append(report) }
+                    if file { $0.flagged.append(report) }
                 }
             }
         }
