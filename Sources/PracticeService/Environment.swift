@@ -105,8 +105,12 @@ extension PracticeService {
     ) async throws -> Result {
         var policy = migrations
         if case .embedded(let cluster) = target {
-            try cluster.start()
-            try await ensureDatabaseExists(cluster, logger: logger, stalled: connection.stalled)
+            // The database is made with the cluster; a server this command had to start (first
+            // use, a converted older cluster) is checked for it too. A running one is not: that
+            // check is a second connection, a fifth of a short command's time.
+            if try cluster.start() {
+                try await ensureDatabaseExists(cluster, logger: logger, stalled: connection.stalled)
+            }
             policy = policy ?? .apply
         }
         let chosen = policy ?? .require
@@ -199,7 +203,8 @@ extension PracticeService {
         }
     }
 
-    static func ensureDatabaseExists(_ cluster: EmbeddedPostgres, logger: Logger,
+    /// Creates the embedded database if it is missing (`db start` and `migrate` always check).
+    public static func ensureDatabaseExists(_ cluster: EmbeddedPostgres, logger: Logger,
                                      stalled: (@Sendable (Duration) -> Void)? = nil) async throws {
         let name = EmbeddedPostgres.databaseName
         try await PracticeDatabase.withDatabase(url: cluster.ownerURL.with(database: "postgres"), logger: logger,

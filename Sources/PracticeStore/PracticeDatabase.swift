@@ -169,10 +169,7 @@ public struct PracticeDatabase: Sendable {
         let scope = scope.current
         let logger = logger
         return try await withLease { connection in
-            try await Self.inTransaction(on: connection, logger: logger) { connection in
-                if snapshot {
-                    try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
-                }
+            try await Self.inTransaction(on: connection, snapshot: snapshot, logger: logger) { connection in
                 if scope.practiceID != nil || scope.actor != nil {
                     try await connection.query("""
                         SELECT set_config('practice.practice_id', \(scope.practiceID.map(String.init) ?? ""), true),
@@ -214,10 +211,10 @@ public struct PracticeDatabase: Sendable {
     /// connection the server dropped (shutdown, restart, a killed backend) rolled the transaction
     /// back already, and a query sent on it may never be answered: it is closed instead, and the
     /// pool opens a fresh one.
-    static func inTransaction<Result: Sendable>(on connection: PostgresConnection, logger: Logger,
+    static func inTransaction<Result: Sendable>(on connection: PostgresConnection, snapshot: Bool = false, logger: Logger,
                                                 isolation: isolated (any Actor)? = #isolation,
                                                 _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.query(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN", logger: logger)
         let result: Result
         do {
             result = try await body(connection)

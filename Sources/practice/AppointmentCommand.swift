@@ -25,6 +25,7 @@ struct AppointmentCommand: AsyncParsableCommand {
 
     struct Book: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "book",
             abstract: "Book one visit, or a weekly series with --weekly and --count or --until.",
             discussion: """
                 Refused: a double booking of the therapist or the client (names the clashing appointment); \
@@ -82,7 +83,7 @@ struct AppointmentCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List appointments, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List appointments, oldest first.")
         @Option(help: ArgumentHelp("Only this client.", valueName: "client-id"), transform: parseID) var client: Int64?
         @Option(help: ArgumentHelp("Only this therapist.", valueName: "staff-id"), transform: parseID) var therapist: Int64?
         @Option(help: ArgumentHelp("From this local date.", valueName: "YYYY-MM-DD"), transform: parseDate) var from: CalendarDate?
@@ -100,7 +101,7 @@ struct AppointmentCommand: AsyncParsableCommand {
     }
 
     struct Reschedule: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move a booked visit; every booking rule applies again.")
+        static let configuration = CommandConfiguration(commandName: "reschedule", abstract: "Move a booked visit; every booking rule applies again.")
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
         @Option(help: ArgumentHelp("New local date and time.", valueName: "YYYY-MM-DD HH:MM")) var at: String
         @Option(help: "New length in minutes (default: unchanged).") var minutes: Int?
@@ -121,7 +122,7 @@ struct AppointmentCommand: AsyncParsableCommand {
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a visit, or it and the rest of its series.")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a visit, or it and the rest of its series.")
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
         @Flag(help: "Also cancel every later booked visit of the same series.") var following = false
         @OptionGroup var options: PracticeOptions
@@ -156,6 +157,7 @@ struct AppointmentCommand: AsyncParsableCommand {
 
     struct Complete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "complete",
             abstract: "Record a completed session: minutes, techniques, pain before and after, soreness, billing.",
             discussion: """
                 Not before the visit starts. Billable units follow the 8-minute rule (8–22 minutes = 1 unit, \
@@ -196,6 +198,7 @@ struct AppointmentCommand: AsyncParsableCommand {
 
     struct Slots: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "slots",
             abstract: "Free slots in a therapist's working hours for a week (set hours with `practice staff hours`).")
         @Option(help: ArgumentHelp("The therapist's staff id.", valueName: "staff-id"), transform: parseID) var therapist: Int64
         @Option(help: ArgumentHelp("ISO week, e.g. 2026-W49 (default: this week).", valueName: "week")) var week: String?

@@ -11,6 +11,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Discharge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "discharge",
             abstract: "Discharge a client: their care here has ended. They leave the check, batch summaries and `client list`.",
             discussion: """
                 A client with bookings from the discharge date on is not discharged unless --cancel-bookings, which \
@@ -37,6 +38,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Readmit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "readmit",
             abstract: "Readmit a discharged client, so they can be booked and appear in the check again.")
         @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
         @Option(help: ArgumentHelp("Day of readmission (default today).", valueName: "YYYY-MM-DD"), transform: parseDate)
@@ -53,6 +55,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Pain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pain",
             abstract: "Record a pain score the client reported between visits (joins the pain trend).")
         @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
         @Option(help: "Pain, 0–10.") var score: Int
@@ -70,6 +73,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Register a client.",
             discussion: "Example: practice client add --name \"Ana Ruiz\" --dob 1980-04-12 --pain-onset 2026-08-01 --therapist 2")
         @Option(help: "Full name.") var name: String
@@ -96,6 +100,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List clients under care, optionally matching a search; --all adds discharged clients.")
         @Option(help: "Part of a name, phone number or email.") var search: String?
         @Flag(help: "Include discharged clients.") var all = false
@@ -114,6 +119,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a client, with the pain-duration class and the red-flag screening state.")
         @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
         @OptionGroup var options: PracticeOptions

@@ -23,13 +23,14 @@ struct DBCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create (first time), start and migrate the embedded database.")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Create (first time), start and migrate the embedded database.")
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let cluster = try DBCommand.cluster()
             let started = try cluster.start()
-            // Opening it creates the database on first use and applies migrations.
+            try await PracticeService.ensureDatabaseExists(cluster, logger: logger)
+            // Opening it applies migrations.
             try await PracticeService.withDatabase(target: .embedded(cluster), logger: logger) { _ in }
             let status = try cluster.status()
             if output.json { return try Output.json(status) }
@@ -40,7 +41,7 @@ struct DBCommand: AsyncParsableCommand {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the embedded database.")
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop the embedded database.")
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
@@ -54,6 +55,7 @@ struct DBCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show whether the embedded database exists and runs.",
             discussion: "Exit status: 0 running, 3 stopped or not created yet (like pg_ctl status).")
         @OptionGroup var output: OutputOptions

@@ -18,7 +18,7 @@ struct PainCommand: AsyncParsableCommand {
         subcommands: [List.self, Correct.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a client's pain scores, corrected ones included.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a client's pain scores, corrected ones included.")
         @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
         @OptionGroup var options: PracticeOptions
 
@@ -39,6 +39,7 @@ struct PainCommand: AsyncParsableCommand {
 
     struct Correct: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "correct",
             abstract: "Correct a pain score: a new entry supersedes the old one, which is kept.",
             discussion: "Example: practice pain correct 17 --score 4 --reason \"typed 7 for 4\" --by 2")
         @Argument(help: ArgumentHelp("The pain entry's id (see `practice pain list`).", valueName: "entry"), transform: parseID)
@@ -60,6 +61,7 @@ struct PainCommand: AsyncParsableCommand {
 extension FeedbackCommand {
     struct Correct: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "correct",
             abstract: "Correct a pressure-feedback entry: a new entry supersedes the old one, which is kept.",
             discussion: "Example: practice feedback correct 5 --discomfort 3 --reason \"client said 3\" --by 2")
         @Argument(help: ArgumentHelp("The feedback entry's id (see `practice feedback list`).", valueName: "entry"), transform: parseID)

@@ -15,7 +15,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Correct.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record one pressure-feedback entry.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Record one pressure-feedback entry.")
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
         @Option(help: "Body region: lumbar-left, lumbar-right, thoracic, glutes, quadratus-lumborum, hips, hamstrings, other.")
         var region: BodyRegion
@@ -37,7 +37,7 @@ struct FeedbackCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a session's pressure feedback, with flags.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a session's pressure feedback, with flags.")
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
         @OptionGroup var options: PracticeOptions
 
@@ -112,7 +112,7 @@ struct NoteCommand: AsyncParsableCommand {
     }
 
     struct Draft: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Draft the SOAP note of a session.")
+        static let configuration = CommandConfiguration(commandName: "draft", abstract: "Draft the SOAP note of a session.")
         @Argument(help: ArgumentHelp("The appointment's id.", valueName: "appointment"), transform: parseID) var appointment: Int64
         @OptionGroup var soap: SOAPOptions
         @OptionGroup var options: PracticeOptions
@@ -126,7 +126,7 @@ struct NoteCommand: AsyncParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change sections of a draft note (a signed note needs an addendum).")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change sections of a draft note (a signed note needs an addendum).")
         @Argument(help: ArgumentHelp("The note's id.", valueName: "note"), transform: parseID) var note: Int64
         @OptionGroup var soap: SOAPOptions
         @OptionGroup var options: PracticeOptions
@@ -140,7 +140,7 @@ struct NoteCommand: AsyncParsableCommand {
     }
 
     struct Sign: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Sign a note; only the treating therapist may. Signed notes never change.")
+        static let configuration = CommandConfiguration(commandName: "sign", abstract: "Sign a note; only the treating therapist may. Signed notes never change.")
         @Argument(help: ArgumentHelp("The note's id.", valueName: "note"), transform: parseID) var note: Int64
         @Option(name: .customLong("as"), help: ArgumentHelp("Your staff id.", valueName: "staff-id"), transform: parseID) var signer: Int64
         @OptionGroup var options: PracticeOptions
@@ -154,7 +154,7 @@ struct NoteCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a note with its addenda, in order.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a note with its addenda, in order.")
         @Argument(help: ArgumentHelp("The note's id.", valueName: "note"), transform: parseID) var note: Int64
         @OptionGroup var options: PracticeOptions
 
@@ -167,7 +167,7 @@ struct NoteCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a client's notes.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a client's notes.")
         @Option(help: ArgumentHelp("The client's id.", valueName: "client-id"), transform: parseID) var client: Int64
         @OptionGroup var options: PracticeOptions
 
@@ -183,7 +183,7 @@ struct NoteCommand: AsyncParsableCommand {
     }
 
     struct Addendum: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a correction to a signed note (author, time and reason are kept).")
+        static let configuration = CommandConfiguration(commandName: "addendum", abstract: "Add a correction to a signed note (author, time and reason are kept).")
         @Argument(help: ArgumentHelp("The note's id.", valueName: "note"), transform: parseID) var note: Int64
         @Option(help: "Why the correction is needed.") var reason: String
         @Option(help: "The correction.") var text: String
@@ -222,6 +222,7 @@ struct ReferralCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a letter. An outgoing referral without --text is drafted from the client's course and the check's flag.",
             discussion: """
                 Examples:
@@ -262,7 +263,7 @@ struct ReferralCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a client's letters.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a client's letters.")
         @Option(help: ArgumentHelp("The client's id.", valueName: "client-id"), transform: parseID) var client: Int64
         @OptionGroup var options: PracticeOptions
 
@@ -277,7 +278,7 @@ struct ReferralCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a letter in full.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a letter in full.")
         @Argument(help: ArgumentHelp("The letter's id.", valueName: "letter"), transform: parseID) var letter: Int64
         @OptionGroup var options: PracticeOptions
 
@@ -290,7 +291,7 @@ struct ReferralCommand: AsyncParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace a draft letter's text.")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Replace a draft letter's text.")
         @Argument(help: ArgumentHelp("The letter's id.", valueName: "letter"), transform: parseID) var letter: Int64
         @Option(help: "The new text.") var text: String?
         @Option(name: .customLong("from-file"), help: ArgumentHelp("Read the new text from a file.", valueName: "path")) var fromFile: String?
@@ -306,14 +307,14 @@ struct ReferralCommand: AsyncParsableCommand {
     }
 
     struct Send: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a draft letter sent (today).")
+        static let configuration = CommandConfiguration(commandName: "send", abstract: "Mark a draft letter sent (today).")
         @Argument(help: ArgumentHelp("The letter's id.", valueName: "letter"), transform: parseID) var letter: Int64
         @OptionGroup var options: PracticeOptions
         func run() async throws { try await ReferralCommand.advance(letter, to: .sent, options: options) }
     }
 
     struct Acknowledge: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a sent letter acknowledged by its recipient.")
+        static let configuration = CommandConfiguration(commandName: "acknowledge", abstract: "Mark a sent letter acknowledged by its recipient.")
         @Argument(help: ArgumentHelp("The letter's id.", valueName: "letter"), transform: parseID) var letter: Int64
         @OptionGroup var options: PracticeOptions
         func run() async throws { try await ReferralCommand.advance(letter, to: .acknowledged, options: options) }

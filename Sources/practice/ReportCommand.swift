@@ -20,7 +20,7 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     struct Frequency: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every active client's frequency-check flags, as CSV or Markdown.")
+        static let configuration = CommandConfiguration(commandName: "frequency", abstract: "Every active client's frequency-check flags, as CSV or Markdown.")
         @Option(help: "csv or md.") var format: TableFormat = .csv
         @Option(help: ArgumentHelp("Where to write it (default stdout).", valueName: "path")) var out: String?
         @OptionGroup var options: PracticeOptions
@@ -45,6 +45,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Outcomes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "outcomes",
             abstract: "Mean pain change by sessions and by pain duration, against the evidence, and per dollar of fees.")
         @Option(help: "md or csv.") var format: TableFormat = .md
         @Option(help: ArgumentHelp("Where to write it (default stdout).", valueName: "path")) var out: String?
@@ -60,6 +61,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Superbill: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "superbill",
             abstract: "A superbill for a client's billed visits: identifiers, CPT codes, units, fees, diagnoses, totals.")
         @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
         @Option(help: ArgumentHelp("First service date.", valueName: "YYYY-MM-DD"), transform: parseDate) var from: CalendarDate
@@ -88,6 +90,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Coordination: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "coordination",
             abstract: "A client's coordination summary for a physician or physical therapist.",
             discussion: """
                 PDF (typeset with cairo + pango, A4 or US Letter, with a pain chart), self-contained HTML, \

@@ -35,7 +35,7 @@ struct ScreeningCommand: AsyncParsableCommand {
     }
 
     struct Record: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a client's answers to the red-flag questions.")
+        static let configuration = CommandConfiguration(commandName: "record", abstract: "Record a client's answers to the red-flag questions.")
         @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
         @OptionGroup var answers: Answers
         @Option(help: ArgumentHelp("Staff id of who asked.", valueName: "staff-id"), transform: parseID) var by: Int64?
@@ -77,6 +77,7 @@ struct ScreeningCommand: AsyncParsableCommand {
 
     struct Clear: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "clear",
             abstract: "Record a physician's clearance for a client's latest red-flag screening.")
         @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
         @Option(help: ArgumentHelp("The clearing physician's provider id.", valueName: "provider-id"), transform: parseID)
@@ -97,6 +98,7 @@ struct ScreeningCommand: AsyncParsableCommand {
 
     struct Correct: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "correct",
             abstract: "Correct a screening's answers: a new screening supersedes the old one, which is kept.",
             discussion: """
                 For answers recorded wrongly on the day. A screening with a physician's clearance on file is \

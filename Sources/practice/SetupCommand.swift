@@ -37,6 +37,7 @@ struct StaffCommand: AsyncParsableCommand {
 
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "token",
             abstract: "Issue a bearer token for the HTTP API, acting as this staff member with their role.",
             discussion: """
                 The token is printed once, on stdout; only its SHA-256 is stored. Give it to the person whose \
@@ -62,7 +63,7 @@ struct StaffCommand: AsyncParsableCommand {
     }
 
     struct Tokens: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List API tokens (never the tokens themselves).")
+        static let configuration = CommandConfiguration(commandName: "tokens", abstract: "List API tokens (never the tokens themselves).")
         @Option(help: ArgumentHelp("Only this staff member's.", valueName: "staff"), transform: parseID) var staff: Int64?
         @OptionGroup var options: PracticeOptions
 
@@ -93,6 +94,7 @@ struct StaffCommand: AsyncParsableCommand {
 
     struct Hours: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "hours",
             abstract: "Show a therapist's weekly working hours, or replace them with --set.",
             discussion: "Example: practice staff hours 2 --set \"mon-fri 09:00-17:00\" --set \"sat 10:00-14:00\"")
         @Argument(help: ArgumentHelp("The therapist's staff id.", valueName: "staff"), transform: parseID) var staff: Int64
@@ -113,7 +115,7 @@ struct StaffCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a staff member.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a staff member.")
         @Option(help: "Full name.") var name: String
         @Option(help: "owner, therapist or front-desk.") var role: StaffRole
         @Option(name: .customLong("msk-years"),
@@ -136,7 +138,7 @@ struct StaffCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List staff.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List staff.")
         @Option(help: "Only this role.") var role: StaffRole?
         @OptionGroup var options: PracticeOptions
 
@@ -157,7 +159,7 @@ struct ProviderCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an external provider.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add an external provider.")
         @Option(help: "Full name, e.g. \"Dr. Maya Chen\".") var name: String
         @Option(help: "physician, physical-therapist or spine-specialist.") var kind: ProviderKind
         @Option(help: "National Provider Identifier (10 digits, check digit verified).") var npi: String?
@@ -176,7 +178,7 @@ struct ProviderCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List external providers.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List external providers.")
         @OptionGroup var options: PracticeOptions
 
         func run() async throws {
