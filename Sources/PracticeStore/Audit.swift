@@ -19,7 +19,7 @@ public enum Audit {
     /// provider for the accounting of disclosures).
     public static func disclose(_ action: Disclosure, entity: String, entityID: Int64?, clientID: Int64?,
                                 recipientProviderID: Int64? = nil, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.run("""
             SELECT public.record_disclosure(\(action.rawValue), \(entity), \(entityID), \(clientID), \(recipientProviderID))
             """, logger: logger)
     }

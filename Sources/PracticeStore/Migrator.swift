@@ -114,7 +114,7 @@ public enum Migrator {
                                upTo: Int? = nil) async throws -> [Migration] {
         try await database.read { connection in
             // A session-level lock, held on this one connection across the per-migration transactions.
-            try await connection.query("SELECT pg_advisory_lock(\(advisoryLockKey))", logger: database.logger)
+            try await connection.run("SELECT pg_advisory_lock(\(advisoryLockKey))", logger: database.logger)
             do {
                 try await ensureLedger(on: connection, logger: database.logger)
                 let state = try await ledger(on: connection, logger: database.logger)
@@ -181,7 +181,7 @@ public enum Migrator {
         var existing: [String] = []
         for try await role in rows.decode(String.self) where !existing.contains(role) { existing.append(role) }
         for role in existing {
-            try await connection.query("SELECT public.practice_grant_app(\(role)::name)", logger: logger)
+            try await connection.run("SELECT public.practice_grant_app(\(role)::name)", logger: logger)
         }
     }
 }

@@ -230,7 +230,12 @@ public struct PracticeDatabase: Sendable {
             }
             throw error
         }
-        try await connection.query("COMMIT", logger: logger)
+        // An error the caller never saw (a statement whose rows it dropped) leaves the transaction
+        // aborted, and COMMIT then answers ROLLBACK without an error: say so, never report it saved.
+        let outcome = try await connection.query("COMMIT", []).get().metadata.command
+        guard outcome == "COMMIT" else {
+            throw PracticeError.database("the transaction was rolled back (\(outcome)) after an earlier error; nothing was saved")
+        }
         return result
     }
 

@@ -4,6 +4,14 @@ import PostgresNIO
 import PracticeCore
 
 extension PostgresConnection {
+    /// Runs a statement whose rows are not wanted, to its end. PostgresNIO hands back a row
+    /// sequence as soon as the statement's columns are described, and an error raised while it
+    /// runs (in a function or a trigger: `SELECT record_disclosure(…)`) arrives on that sequence:
+    /// discarded, the error would be lost, and the transaction silently aborted.
+    public func run(_ query: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+
     /// Runs an `INSERT … RETURNING id` and gives back the id.
     public func insertReturningID(_ query: PostgresQuery, logger: Logger) async throws -> Int64 {
         for try await id in try await self.query(query, logger: logger).decode(Int64.self) {

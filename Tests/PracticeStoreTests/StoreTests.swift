@@ -51,6 +51,12 @@ struct StoreTests {
         try TestPractice.newClient(name, therapist: therapist)
     }
 
+    func newClient(_ name: String, phone: String?, email: String?) throws -> NewClient {
+        var client = try TestPractice.newClient(name)
+        (client.phone, client.email) = (phone, email)
+        return client
+    }
+
     @Test func practiceCarriesTheDefaultPolicy() async throws {
         try await TestDatabase.withFresh { database in
             let f = try await TestPractice.create(database)
@@ -97,6 +103,106 @@ struct StoreTests {
             #expect(hits.map(\.id) == [added.id])
             let misses = try await database.read { try await ClientRepository.list(practiceID: f.practice.id, search: "100%", on: $0, logger: logger) }
             #expect(misses.isEmpty)
+        }
+    }
+
+    /// Search goes through client_search_grams (0014) for three characters or more; it must find
+    /// exactly what ILIKE over every client finds, after edits too.
+    @Test func searchFindsWhatAFullScanFinds() async throws {
+        try await TestDatabase.withFresh { database in
+            let other = try await TestPractice.create(database, name: "Other")
+            _ = try await database.transaction {
+                try await ClientRepository.add(try newClient("Zoë Decoy", phone: "0170 555 0101", email: "zoe@example.org"),
+                                               practiceID: other.practice.id, on: $0, logger: logger)
+            }
+            let f = try await TestPractice.create(database)
+            let people: [(String, String?, String?)] = [
+                ("Zoë Ångström-Núñez", "0170 555 0101", "zoe.angstrom@example.org"),
+                ("ZOË ÅNGSTRÖM", "+49 (30) 1234-5678", "ZA@Example.ORG"),
+                ("Øyvind Østergård", nil, "oyvind_100%@mail.no"),
+                ("Anna-Lena O'Brien", "555-0101", nil),
+                ("Li Na", "(030) 555 0101", "li.na@example.com"),
+                ("İsmail Işık", "0541 000 00 00", "ismail@örnek.tr"),
+            ]
+            var ids: [Int64] = []
+            for (name, phone, email) in people {
+                ids.append(try await database.transaction {
+                    try await ClientRepository.add(try newClient(name, phone: phone, email: email), practiceID: f.practice.id,
+                                                   on: $0, logger: logger).id
+                })
+            }
+            // An edit: the old email's pieces go, the new ones come.
+            try await database.transaction {
+                try await $0.query("UPDATE clients SET email = 'lina.new@sample.net', name = 'Li Na Wang' WHERE id = \(ids[4])",
+                                   logger: logger)
+            }
+            // The oracle: ILIKE over every client of the practice, as before 0014.
+            func scan(_ text: String) async throws -> [Int64] {
+                let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+                return try await database.read { connection in
+                    try await connection.query("""
+                        SELECT id FROM clients WHERE practice_id = \(f.practice.id)
+                          AND (name ILIKE \(pattern) OR phone ILIKE \(pattern) OR email ILIKE \(pattern)) ORDER BY name, id
+                        """, logger: logger).decode(Int64.self).reduce(into: [Int64]()) { $0.append($1) }
+                }
+            }
+            var texts = ["zoë", "ZOË ÅN", "ström", "STRÖM-N", "555 0101", "0101", "555-0101", "(030)", "example.org", "EXAMPLE",
+                         "_100%", "100%", "o'b", "O'BRIEN", "li na", "lina.new", "li.na@example.com", "sample", "ışık", "İsm",
+                         "ismail@örnek", "zz", "Ø", "na", "a", "-", "nothing like it", "zoe@example.org"]
+            for (name, phone, email) in people {
+                for field in [name, phone, email].compactMap({ $0 }) {
+                    let scalars = Array(field.unicodeScalars)
+                    for start in stride(from: 0, to: scalars.count, by: 3) {
+                        var piece = String.UnicodeScalarView()
+                        piece.append(contentsOf: scalars[start..<min(scalars.count, start + 5)])
+                        texts.append(String(piece))
+                        texts.append(String(piece).uppercased())
+                    }
+                }
+            }
+            var found = 0
+            for text in texts {
+                let expected = try await scan(text)
+                let hits = try await database.read {
+                    try await ClientRepository.list(practiceID: f.practice.id, search: text, on: $0, logger: logger)
+                }
+                #expect(hits.map(\.id) == expected, "search \(text.debugDescription)")
+                found += expected.count
+            }
+            #expect(found > texts.count, "the searches should find clients, not only agree on nothing")
+            #expect(try await scan("li.na@example.com").isEmpty)
+            #expect(try await scan("lina.new").count == 1)
+            // The app role reads the pieces but cannot change or delete them.
+            for sql in ["DELETE FROM client_search_grams", "UPDATE client_search_grams SET gram = 'x'"] {
+                await #expect(throws: (any Error).self, "\(sql)") {
+                    try await database.transaction { _ = try await $0.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+                }
+            }
+        }
+    }
+
+    /// PostgresNIO delivers an error raised while a SELECT runs on its row sequence; a caller that
+    /// drops the rows never sees it, and the aborted transaction's COMMIT answers ROLLBACK.
+    @Test func aTransactionAbortedByAnUnseenErrorIsNeverReportedSaved() async throws {
+        try await TestDatabase.withFresh { database in
+            let f = try await TestPractice.create(database)
+            let outcome: String? = await {
+                do {
+                    try await database.transaction {
+                        _ = try await ClientRepository.add(try newClient("Unsaved Client"), practiceID: f.practice.id, on: $0, logger: logger)
+                        try await $0.query("SELECT x / 0 FROM generate_series(1, 1) AS x", logger: logger)  // rows dropped
+                    }
+                    return nil
+                } catch { return String(describing: error) }
+            }()
+            #expect(outcome?.contains("rolled back") == true, "\(outcome ?? "reported saved")")
+            let clients = try await database.read { try await ClientRepository.list(practiceID: f.practice.id, on: $0, logger: logger) }
+            #expect(clients.isEmpty)
+            // Run to its end, the same statement's error is the caller's.
+            await #expect(throws: (any Error).self) {
+                try await database.transaction { try await $0.run("SELECT x / 0 FROM generate_series(1, 1) AS x", logger: logger) }
+            }
         }
     }
 

@@ -60,6 +60,7 @@ SELECT create_reference_table('schema_migrations');
 SELECT create_distributed_table('staff', 'practice_id', colocate_with => 'none');
 SELECT create_distributed_table('providers', 'practice_id', colocate_with => 'staff');
 SELECT create_distributed_table('clients', 'practice_id', colocate_with => 'staff');
+SELECT create_distributed_table('client_search_grams', 'practice_id', colocate_with => 'staff');
 SELECT create_distributed_table('screenings', 'practice_id', colocate_with => 'staff');
 SELECT create_distributed_table('appointment_series', 'practice_id', colocate_with => 'staff');
 SELECT create_distributed_table('appointments', 'practice_id', colocate_with => 'staff');
