@@ -100,36 +100,70 @@ extension PracticeService {
 
     /// One summary per client under care: to `providerID`, or to each client's latest prescriber.
     public func batchSummaries(to providerID: Int64?) async throws -> BatchSummaries {
-        let summaries = Mutex<[CoordinationSummary]>([])
-        let skipped = try await batchSummaries(to: providerID, begin: { _ in }) { summary in
-            summaries.withLock { $0.append(summary) }
+        let summaries = Mutex<[(position: Int, summary: CoordinationSummary)]>([])
+        let skipped = try await batchSummaries(to: providerID, begin: { _ in }) { position, summary in
+            summaries.withLock { $0.append((position, summary)) }
         }
-        return BatchSummaries(summaries: summaries.withLock { $0 }, skipped: skipped)
+        return BatchSummaries(summaries: summaries.withLock { $0 }.sorted { $0.position < $1.position }.map(\.summary),
+                              skipped: skipped)
     }
 
-    /// The same, handing each summary to `each` as soon as it is loaded (so a caller can render
-    /// one while the next loads), after telling `begin` how many clients there are. Returns the
-    /// clients left out. All of them are read in one snapshot.
+    /// The same, handing each summary to `each` as soon as it is loaded, with its place in the
+    /// list of clients (so a caller can render one while others load), after telling `begin` how
+    /// many clients there are. Returns the clients left out.
+    ///
+    /// All of them are read in one snapshot. A long list is loaded over two connections at once,
+    /// the second in the snapshot the first exported (`pg_export_snapshot`), read-only: its
+    /// export events are recorded by the first, in its one transaction, so every summary handed
+    /// out is on the audit log, or the batch fails and none is.
     public func batchSummaries(to providerID: Int64?, begin: (Int) -> Void,
-                               each: (CoordinationSummary) -> Void) async throws -> [(clientID: Int64, reason: String)] {
-        try await read { unit in
+                               each: @escaping @Sendable (_ position: Int, CoordinationSummary) -> Void)
+        async throws -> [(clientID: Int64, reason: String)] {
+        let (database, context, parallel) = (database, context, replica == nil)
+        return try await read { unit in
             let clients = try await ClientRepository.list(practiceID: unit.practice.id, includeDischarged: false,
                                                           on: unit.connection, logger: unit.logger)
             begin(clients.count)
-            var skipped: [(clientID: Int64, reason: String)] = []
-            for client in clients {
-                // The letters are only needed to find a referrer when no addressee is given.
-                let referrer = providerID != nil ? nil
-                    : try await ReferralLetters.list(clientID: client.id, practice: unit.practice, on: unit.connection,
-                                                     logger: unit.logger).last { $0.kind == .prescription }?.providerID
-                guard let provider = providerID ?? referrer else {
-                    skipped.append((client.id, "no prescription on file, so no referrer"))
-                    continue
-                }
-                each(try await unit.coordinationSummary(clientID: client.id, to: provider))
+            guard parallel, clients.count >= 16, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+                return try await unit.summaries(of: clients[...], to: providerID, each: each)
             }
+            var exported = ""
+            for try await id in try await unit.connection.query("SELECT pg_export_snapshot()", logger: unit.logger)
+                .decode(String.self) { exported = id }
+            let split = clients.count / 2
+            let pending = PendingDisclosures()
+            async let second = database.transaction(importing: exported) { connection in
+                let practice = unit.practice
+                try await PracticeService.scope(connection, practice: practice, context: context, logger: unit.logger)
+                let helper = UnitOfWork(connection: connection, practice: practice, now: unit.now, context: context,
+                                        logger: unit.logger, pendingDisclosures: pending)
+                return try await helper.summaries(of: clients[split...], to: providerID, each: each)
+            }
+            let first = try await unit.summaries(of: clients[..<split], to: providerID, each: each)
+            let skipped = try await first + second
+            for disclosure in pending.all { try await disclosure.record(on: unit.connection, logger: unit.logger) }
             return skipped
         }
+    }
+}
+
+extension UnitOfWork {
+    /// The summaries of `clients`, handed to `each` with their place in the whole list.
+    func summaries(of clients: ArraySlice<Client>, to providerID: Int64?,
+                   each: @Sendable (_ position: Int, CoordinationSummary) -> Void) async throws -> [(clientID: Int64, reason: String)] {
+        var skipped: [(clientID: Int64, reason: String)] = []
+        for (position, client) in zip(clients.indices, clients) {
+            // The letters are only needed to find a referrer when no addressee is given.
+            let referrer = providerID != nil ? nil
+                : try await ReferralLetters.list(clientID: client.id, practice: practice, on: connection,
+                                                 logger: logger).last { $0.kind == .prescription }?.providerID
+            guard let provider = providerID ?? referrer else {
+                skipped.append((client.id, "no prescription on file, so no referrer"))
+                continue
+            }
+            each(position, try await coordinationSummary(clientID: client.id, to: provider))
+        }
+        return skipped
     }
 }
 

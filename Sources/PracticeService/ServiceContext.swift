@@ -150,17 +150,25 @@ public struct PracticeService: Sendable {
         return try await (target ?? database).transaction(snapshot: readOnly) { connection in
             let instant = try await context.clock.instant(on: connection, logger: logger)
             let practice = try await Practices.resolve(context.practiceID, on: connection, logger: logger)
-            try await connection.query("""
-                SELECT set_config('lock_timeout', \(ServiceLimits.lockTimeout), true),
-                       set_config('statement_timeout', \(ServiceLimits.statementTimeout), true),
-                       set_config('practice.practice_id', \(String(practice.id)), true),
-                       set_config('practice.actor', \(context.actor), true),
-                       set_config('practice.staff_id', \(context.actorID.map(String.init) ?? ""), true)
-                """, logger: logger)
+            try await Self.scope(connection, practice: practice, context: context, logger: logger)
             return try await body(UnitOfWork(connection: connection, practice: practice,
                                              now: PracticeNow(instant: instant, timeZone: practice.timeZone),
                                              context: context, logger: logger, pendingDisclosures: pending))
         }
+    }
+}
+
+extension PracticeService {
+    /// The transaction's limits, practice and actor, as transaction-local settings for the
+    /// database's own rules (row-level security, the audit triggers).
+    static func scope(_ connection: PostgresConnection, practice: Practice, context: ServiceContext, logger: Logger) async throws {
+        try await connection.run("""
+            SELECT set_config('lock_timeout', \(ServiceLimits.lockTimeout), true),
+                   set_config('statement_timeout', \(ServiceLimits.statementTimeout), true),
+                   set_config('practice.practice_id', \(String(practice.id)), true),
+                   set_config('practice.actor', \(context.actor), true),
+                   set_config('practice.staff_id', \(context.actorID.map(String.init) ?? ""), true)
+            """, logger: logger)
     }
 }
 

@@ -166,10 +166,32 @@ public struct PracticeDatabase: Sendable {
     public func transaction<Result: Sendable>(
         snapshot: Bool = false, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await transaction(snapshot: snapshot, importing: nil, body)
+    }
+
+    /// A read-only transaction in a snapshot another open transaction exported
+    /// (`pg_export_snapshot()`): a second connection sees exactly what the first sees.
+    public func transaction<Result: Sendable>(
+        importing exported: String, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        // SET TRANSACTION SNAPSHOT takes no parameter: the id is checked before it goes in.
+        guard !exported.isEmpty, exported.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw PracticeError.database("not an exported snapshot id: \(exported.debugDescription)")
+        }
+        return try await transaction(snapshot: true, importing: exported, body)
+    }
+
+    private func transaction<Result: Sendable>(
+        snapshot: Bool, importing exported: String?, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let scope = scope.current
         let logger = logger
         return try await withLease { connection in
             try await Self.inTransaction(on: connection, snapshot: snapshot, logger: logger) { connection in
+                if let exported {
+                    try await connection.query("SET TRANSACTION SNAPSHOT '\(unescaped: exported)'", logger: logger)
+                    try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
+                }
                 if scope.practiceID != nil || scope.actor != nil {
                     try await connection.query("""
                         SELECT set_config('practice.practice_id', \(scope.practiceID.map(String.init) ?? ""), true),

@@ -160,7 +160,7 @@ struct ReportCommand: AsyncParsableCommand {
                     totals.continuation.finish()
                 }
                 return try await withService(options) { service in
-                    try await service.batchSummaries(to: fixed, begin: { totals.continuation.yield($0) }) { arrivals.yield($0) }
+                    try await service.batchSummaries(to: fixed, begin: { totals.continuation.yield($0) }) { arrivals.yield($1) }
                 }
             }
             // The count comes first (none if the loading failed before it: the error follows).

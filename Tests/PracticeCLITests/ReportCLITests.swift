@@ -106,6 +106,11 @@ struct ReportCLITests {
     @Test func batchSummariesOnePerClientAtomically() async throws {
         let (cli, url) = try await CLI.fresh(migrated: false)
         #expect(try cli.run("demo").status == 0)
+        let exports = """
+            SELECT coalesce(string_agg(client_id::text || '.pdf', ','), '')
+            FROM audit_events WHERE action = 'export' AND entity = 'coordination_summary' AND recipient_provider_id IS NOT NULL
+            """
+        let exportedBefore = try await scalar(url, PostgresQuery(unsafeSQL: exports)).split(separator: ",").map(String.init)
         let dir = try folder()
         let result = try cli.run("report", "coordination", "--all-active", "--to-referrer", "--format", "pdf", "--out", dir.path)
         #expect(result.status == 0, "\(result.stderr)")
@@ -114,6 +119,11 @@ struct ReportCLITests {
             SELECT count(DISTINCT c.id)::text FROM clients c JOIN referral_letters l ON l.client_id = c.id AND l.kind = 'prescription' WHERE c.active
             """)
         #expect(String(files.count) == expected)
+        // Loaded over two connections (22 clients under care), every summary written is on the
+        // audit log once, as an export to a provider, and no other export is.
+        var exported = try await scalar(url, PostgresQuery(unsafeSQL: exports)).split(separator: ",").map(String.init)
+        for earlier in exportedBefore { exported.remove(at: try #require(exported.firstIndex(of: earlier))) }
+        #expect(exported.sorted() == files.sorted())
         #expect(!files.contains { $0.contains("partial") })
         #expect(files.allSatisfy { $0.hasSuffix(".pdf") })
         // Not on a terminal: one plain line per file, no progress bar.
