@@ -190,92 +190,82 @@ GROUP BY a.client_id, p.tz
 ) near(client_id, counts, next_day, unrecorded, active)
 \gset
 \if :is_active
-WITH p AS (SELECT (:now)::timestamptz::timestamptz AS cut, :p_time_zone::text AS tz, :asof::date AS as_of,
-                  :p_course_break_days::int AS brk, :p_monthly_window_days::int AS win),
+-- FrequencyCheckQuery.stream, step 2: the current course of each client with a session within
+-- the course break (here the one client), then its pain scores, then its pressure feedback.
+WITH p AS (SELECT (:now)::timestamptz AS cut, :p_time_zone::text AS tz, :asof::date AS as_of,
+                  :p_course_break_days::int AS brk),
 mv AS (
     SELECT DISTINCT ON (m.appointment_id) m.appointment_id AS id, m.old_starts_at
     FROM appointment_moves m CROSS JOIN p
     WHERE m.practice_id = :pid AND m.moved_at > p.cut
     ORDER BY m.appointment_id, m.moved_at, m.id
-)
-,
+),
 done AS (
-    -- Their completed sessions, their whole history: where did the course begin?
-    SELECT a.client_id, a.id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
+    SELECT ac.id AS client_id, a.id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
            (coalesce(mv.old_starts_at, a.starts_at) AT TIME ZONE p.tz)::date AS day
-    FROM appointments a CROSS JOIN p LEFT JOIN mv ON mv.id = a.id
-    WHERE a.practice_id = :pid AND a.client_id IN (SELECT unnest(ARRAY[:cid]::bigint[]))
-      AND a.created_at <= p.cut AND CASE WHEN a.cancelled_at <= p.cut THEN 'cancelled'
+    FROM unnest(ARRAY[:cid]::bigint[]) AS ac(id) CROSS JOIN p
+    CROSS JOIN LATERAL (
+        SELECT a.* FROM appointments a
+        WHERE a.practice_id = :pid AND a.client_id = ac.id AND a.created_at <= p.cut
+        OFFSET 0
+    ) a
+    LEFT JOIN mv ON mv.id = a.id
+    WHERE CASE WHEN a.cancelled_at <= p.cut THEN 'cancelled'
      WHEN a.completion_recorded_at <= p.cut THEN 'completed'
      WHEN a.no_show_at <= p.cut THEN 'no_show'
      WHEN a.checked_in_at <= p.cut THEN 'checked_in'
-     ELSE 'booked' END
- = 'completed'
+     ELSE 'booked' END = 'completed'
 ),
 gapped AS (
     SELECT d.*, d.day - lag(d.day) OVER (PARTITION BY d.client_id ORDER BY d.starts_at) AS gap FROM done d
 ),
 breaks AS (
-    -- A gap longer than the course break starts a new course: the last such starts this one.
     SELECT g.client_id, max(g.starts_at) FILTER (WHERE g.gap > p.brk) AS began FROM gapped g CROSS JOIN p
     GROUP BY g.client_id
-),
-cur AS (
-    SELECT g.* FROM gapped g JOIN breaks b ON b.client_id = g.client_id
-    WHERE b.began IS NULL OR g.starts_at >= b.began
-),
-course_stats AS (
-    SELECT cur.client_id, min(day) AS start_day, max(day) AS last_day, count(*)::int AS sessions,
-           -- Within a course every gap is at most the break; its first session's is
-           -- none, or the break that began it.
-           max(gap) FILTER (WHERE gap <= p.brk) AS longest_gap,
-           (array_agg(id ORDER BY starts_at))[1] AS first_appointment,
-           (min(day)::timestamp AT TIME ZONE p.tz) AS start_ts,
-           ((min(day) + p.win + 1)::timestamp AT TIME ZONE p.tz) AS window_end_ts
-    FROM cur CROSS JOIN p GROUP BY cur.client_id, p.tz, p.win, p.brk
-),
-trend AS (
-    -- Pain a client arrives with, or reports between visits (not the in-session
-    -- "after"). A correction recorded by then replaces the row it supersedes.
-    SELECT r.client_id, r.appointment_id, r.source, r.score, r.reported_at FROM pain_reports r
-    WHERE r.practice_id = :pid AND r.client_id IN (SELECT unnest(ARRAY[:cid]::bigint[]))
+)
+SELECT g.client_id AS course_client, min(g.day) - date '1970-01-01' AS course_start,
+       max(g.day) - date '1970-01-01' AS course_last, count(*)::int AS course_sessions,
+       max(g.gap) FILTER (WHERE g.gap <= p.brk) AS course_gap,
+       (array_agg(g.id ORDER BY g.starts_at))[1] AS course_first,
+       coalesce(array_agg(g.id) FILTER (WHERE g.day <= p.as_of), '{}') AS course_held,
+       count(*) FILTER (WHERE g.day <= p.as_of) > 0 AS course_has_held
+FROM gapped g JOIN breaks b ON b.client_id = g.client_id CROSS JOIN p
+WHERE b.began IS NULL OR g.starts_at >= b.began
+GROUP BY g.client_id
+\gset
+-- The course's start and the end of its monthly window, bound by the server as timestamps it
+-- computes from the start day in the practice's zone.
+SELECT cs.client_id,
+       min(r.score) FILTER (WHERE r.appointment_id = cs.first_appointment AND r.source = 'before_session')::int,
+       (array_agg(r.score ORDER BY r.reported_at DESC) FILTER (WHERE r.reported_at >= cs.start_at
+                                                                 AND r.reported_at <= (:now)::timestamptz))[1]::int,
+       min(r.score) FILTER (WHERE r.reported_at >= cs.start_at AND r.reported_at < cs.window_end
+                              AND r.reported_at <= (:now)::timestamptz)::int
+FROM unnest(ARRAY[:cid]::bigint[], ARRAY[:course_first]::bigint[],
+            ARRAY[(date '1970-01-01' + :course_start::int)::timestamp AT TIME ZONE :p_time_zone]::timestamptz[],
+            ARRAY[(date '1970-01-01' + :course_start::int + :p_monthly_window_days::int + 1)::timestamp AT TIME ZONE :p_time_zone]::timestamptz[])
+     AS cs(client_id, first_appointment, start_at, window_end)
+CROSS JOIN LATERAL (
+    SELECT r.* FROM pain_reports r
+    WHERE r.practice_id = :pid AND r.client_id = cs.client_id
+      AND (r.reported_at >= cs.start_at OR r.appointment_id = cs.first_appointment)
       AND r.source IN ('before_session', 'self_reported') AND r.created_at <= (:now)::timestamptz
       AND NOT EXISTS (SELECT 1 FROM pain_reports x
                       WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= (:now)::timestamptz)
-),
-baseline AS (
-    SELECT cs.client_id, t.score FROM course_stats cs
-    JOIN trend t ON t.appointment_id = cs.first_appointment AND t.source = 'before_session'
-),
-latest AS (
-    SELECT DISTINCT ON (cs.client_id) cs.client_id, t.score FROM course_stats cs
-    JOIN trend t ON t.client_id = cs.client_id AND t.reported_at >= cs.start_ts AND t.reported_at <= (:now)::timestamptz
-    ORDER BY cs.client_id, t.reported_at DESC
-),
-best AS (
-    SELECT cs.client_id, min(t.score)::int AS score FROM course_stats cs
-    JOIN trend t ON t.client_id = cs.client_id AND t.reported_at >= cs.start_ts AND t.reported_at < cs.window_end_ts
-         AND t.reported_at <= (:now)::timestamptz
-    GROUP BY cs.client_id
-),
-pressure AS (
-    SELECT a.client_id, count(*)::int AS uneased
-    FROM cur a
-    JOIN pressure_feedback f ON f.practice_id = :pid AND f.appointment_id = a.id
-    WHERE f.discomfort > :p_max_discomfort::int AND f.action <> 'eased'
-      AND f.created_at <= (:now)::timestamptz AND a.day <= :asof::date
-      AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
-                      WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= (:now)::timestamptz)
-    GROUP BY a.client_id
-)
-SELECT cs.client_id, cs.start_day - date '1970-01-01', cs.last_day - date '1970-01-01', cs.sessions,
-       cs.longest_gap, b.score::int, l.score::int, best.score, coalesce(pr.uneased, 0)
-FROM course_stats cs
-LEFT JOIN baseline b ON b.client_id = cs.client_id
-LEFT JOIN latest l ON l.client_id = cs.client_id
-LEFT JOIN best ON best.client_id = cs.client_id
-LEFT JOIN pressure pr ON pr.client_id = cs.client_id
+    OFFSET 0
+) r
+GROUP BY cs.client_id
 ;
+\if :course_has_held
+SELECT s.client_id, count(*)::int
+FROM unnest(array_fill(:cid::bigint, ARRAY[cardinality(:course_held::bigint[])]), :course_held::bigint[]) AS s(client_id, appointment_id)
+JOIN pressure_feedback f ON f.practice_id = :pid AND f.appointment_id = s.appointment_id
+WHERE f.discomfort > :p_max_discomfort::int AND f.action <> 'eased' AND f.created_at <= (:now)::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
+                  WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= (:now)::timestamptz)
+GROUP BY s.client_id
+;
+\endif
 \endif
 WITH p AS (SELECT (:now)::timestamptz::timestamptz AS cut, :asof::date AS as_of),
 cl AS (

@@ -132,12 +132,19 @@ public enum FrequencyCheckQuery {
                 \(unescaped: movedSince),
                 done AS (
                     -- Their completed sessions, their whole history: where did the course begin?
-                    SELECT a.client_id, a.id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
+                    -- One probe of the client index per client (LATERAL … OFFSET 0 keeps it a
+                    -- probe): planned as a join, the status filter's estimate of a few rows made
+                    -- the planner hash the practice's whole appointments table instead.
+                    SELECT ac.id AS client_id, a.id, coalesce(mv.old_starts_at, a.starts_at) AS starts_at,
                            (coalesce(mv.old_starts_at, a.starts_at) AT TIME ZONE p.tz)::date AS day
                     FROM unnest(\(active)::bigint[]) AS ac(id) CROSS JOIN p
-                    JOIN appointments a ON a.practice_id = \(practice.id) AND a.client_id = ac.id
+                    CROSS JOIN LATERAL (
+                        SELECT a.* FROM appointments a
+                        WHERE a.practice_id = \(practice.id) AND a.client_id = ac.id AND a.created_at <= p.cut
+                        OFFSET 0
+                    ) a
                     LEFT JOIN mv ON mv.id = a.id
-                    WHERE a.created_at <= p.cut AND \(unescaped: statusAtCut) = \(completed)
+                    WHERE \(unescaped: statusAtCut) = \(completed)
                 ),
                 gapped AS (
                     SELECT d.*, d.day - lag(d.day) OVER (PARTITION BY d.client_id ORDER BY d.starts_at) AS gap FROM done d
@@ -184,11 +191,16 @@ public enum FrequencyCheckQuery {
                                               AND r.reported_at <= \(cutoff))::int
                 FROM unnest(\(clients)::bigint[], \(firsts)::bigint[], \(starts)::timestamptz[], \(windowEnds)::timestamptz[])
                      AS cs(client_id, first_appointment, start_at, window_end)
-                JOIN pain_reports r ON r.practice_id = \(practice.id) AND r.client_id = cs.client_id
-                     AND (r.reported_at >= cs.start_at OR r.appointment_id = cs.first_appointment)
-                WHERE r.source IN ('before_session', 'self_reported') AND r.created_at <= \(cutoff)
-                  AND NOT EXISTS (SELECT 1 FROM pain_reports x
-                                  WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= \(cutoff))
+                -- One probe of the client index per client, as above: not a scan of every score.
+                CROSS JOIN LATERAL (
+                    SELECT r.* FROM pain_reports r
+                    WHERE r.practice_id = \(practice.id) AND r.client_id = cs.client_id
+                      AND (r.reported_at >= cs.start_at OR r.appointment_id = cs.first_appointment)
+                      AND r.source IN ('before_session', 'self_reported') AND r.created_at <= \(cutoff)
+                      AND NOT EXISTS (SELECT 1 FROM pain_reports x
+                                      WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= \(cutoff))
+                    OFFSET 0
+                ) r
                 GROUP BY cs.client_id
                 """, logger: logger)
             for try await (client, baseline, latest, best) in painRows.decode((Int64, Int?, Int?, Int?).self) {

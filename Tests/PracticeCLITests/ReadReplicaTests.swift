@@ -88,8 +88,13 @@ struct ReadReplicaTests {
         #expect(refused.status == 69)
         #expect(refused.stderr.contains("read-only replica") && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
         #expect(try objects(try primary.run("client", "list", "--all", "--json")).count == clientsBefore)
-        // Reads on it work: the replica is a full copy.
-        #expect(try onReplica.run("client", "show", String(client)).status == 0)
+        // So is a read: it cannot be audited there (its event is a write), and no read goes
+        // unaudited. Reads go to a replica through DATABASE_READ_URL, which audits on the primary.
+        let unaudited = try onReplica.run("client", "show", String(client))
+        #expect(unaudited.status == 69 && unaudited.stdout.isEmpty, "\(unaudited.stdout)")
+        #expect(unaudited.stderr.contains("read-only replica") && unaudited.stderr.split(separator: "\n").count == 1,
+                "\(unaudited.stderr)")
+        #expect(try onReplica.run("client", "list", "--all", "--json").status == 0)  // a list of names records no read
 
         // Reads really go to the replica: with it stopped, the check cannot run; without
         // DATABASE_READ_URL it runs on the primary.
