@@ -99,7 +99,8 @@ version="$(tr -d '[:space:]' <<<"$version")"
 backup_start="$(sed -n 's/^START TIME: //p' <<<"$label")"
 if [[ -n "$backup_start" ]]; then
     start_epoch="$(date -u -d "$backup_start" +%s 2>/dev/null || echo 0)"
-    (( target_epoch > start_epoch )) \
+    # START TIME has whole seconds: a target within that second may still follow the start.
+    (( target_epoch >= start_epoch )) \
         || die "--target-time '$target' is before this base backup started ($backup_start); use an older base backup"
 fi
 
