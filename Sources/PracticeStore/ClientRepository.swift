@@ -47,7 +47,14 @@ public enum ClientRepository {
                 """, on: connection, logger: logger)
         }
         return try await fetch("""
-            WITH q AS MATERIALIZED (SELECT ARRAY(SELECT public.client_grams(\(search), NULL, NULL)) AS grams),
+            WITH q AS MATERIALIZED (
+                -- Pieces that cover the text without overlapping (and the last one): a match
+                -- needs all of them too, and fewer pieces read fewer index entries. Lower-cased
+                -- as client_grams does for the stored ones.
+                SELECT ARRAY(SELECT DISTINCT substr(t.t, i, 3) COLLATE "C"
+                             FROM (SELECT lower(\(search)::text) AS t) AS t, generate_series(1, length(t.t) - 2) AS i
+                             WHERE (i - 1) % 3 = 0 OR i = length(t.t) - 2) AS grams
+            ),
             candidates AS MATERIALIZED (
                 SELECT g.client_id FROM client_search_grams g, q
                 WHERE g.practice_id = \(practiceID) AND g.gram = ANY (q.grams)
