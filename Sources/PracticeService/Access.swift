@@ -124,7 +124,7 @@ extension PracticeService {
         guard Tokens.isWellFormed(secret) else { return nil }
         let logger = database.logger
         return try await database.transaction { connection in
-            try await connection.query("SELECT set_config('statement_timeout', \(ServiceLimits.statementTimeout), true)",
+            try await connection.run("SELECT set_config('statement_timeout', \(ServiceLimits.statementTimeout), true)",
                                        logger: logger)
             return try await Tokens.authenticate(secret, on: connection, logger: logger)
         }

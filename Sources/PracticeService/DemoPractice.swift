@@ -47,7 +47,7 @@ public enum DemoPractice {
         let context = ServiceContext(actorLabel: "demo", clock: clock)
         let practiceID: Int64 = try await database.transaction { connection in
             // Serialise concurrent `practice demo` runs so that two never both create it.
-            try await connection.query("SELECT pg_advisory_xact_lock(6277243, 2)", logger: logger)
+            try await connection.run("SELECT pg_advisory_xact_lock(6277243, 2)", logger: logger)
             try await connection.setActor(context.actor, logger: logger)
             if let existing = try await Practices.find(named: name, on: connection, logger: logger) { return -existing.id }
             // Creating the practice scopes the rest of this transaction to it.

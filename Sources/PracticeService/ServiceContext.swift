@@ -175,7 +175,7 @@ extension PracticeService {
 extension PostgresConnection {
     /// Names who acts for the rest of the transaction: the audit triggers refuse a write without it.
     func setActor(_ actor: String, logger: Logger) async throws {
-        try await query("SELECT set_config('practice.actor', \(actor), true)", logger: logger)
+        try await run("SELECT set_config('practice.actor', \(actor), true)", logger: logger)
     }
 }
 

@@ -131,7 +131,7 @@ public enum Migrator {
                     done.append(migration)
                 }
                 try await grant(to: ["practice_app"] + appRoles, on: connection, logger: database.logger)
-                try await connection.query("SELECT pg_advisory_unlock(\(advisoryLockKey))", logger: database.logger)
+                try await connection.run("SELECT pg_advisory_unlock(\(advisoryLockKey))", logger: database.logger)
                 return done
             } catch {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(advisoryLockKey))", logger: database.logger)

@@ -193,7 +193,7 @@ public struct PracticeDatabase: Sendable {
                     try await connection.query("SET TRANSACTION READ ONLY", logger: logger)
                 }
                 if scope.practiceID != nil || scope.actor != nil {
-                    try await connection.query("""
+                    try await connection.run("""
                         SELECT set_config('practice.practice_id', \(scope.practiceID.map(String.init) ?? ""), true),
                                set_config('practice.actor', \(scope.actor ?? ""), true)
                         """, logger: logger)

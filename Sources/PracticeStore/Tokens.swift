@@ -102,7 +102,7 @@ public enum Tokens {
     public static func authenticate(_ secret: String, on connection: PostgresConnection, logger: Logger) async throws -> Identity? {
         guard isWellFormed(secret) else { return nil }
         let hex = digest(secret).map { String(format: "%02x", $0) }.joined()
-        try await connection.query("SELECT set_config('practice.token_lookup', \(hex), true)", logger: logger)
+        try await connection.run("SELECT set_config('practice.token_lookup', \(hex), true)", logger: logger)
         var found: (Int64, Int64, Int64)?
         for try await row in try await connection.query("""
             SELECT practice_id, staff_id, id FROM staff_tokens
@@ -110,9 +110,9 @@ public enum Tokens {
             """, logger: logger).decode((Int64, Int64, Int64).self) {
             found = row
         }
-        try await connection.query("SELECT set_config('practice.token_lookup', '', true)", logger: logger)
+        try await connection.run("SELECT set_config('practice.token_lookup', '', true)", logger: logger)
         guard let (practiceID, staffID, tokenID) = found else { return nil }
-        try await connection.query("SELECT set_config('practice.practice_id', \(String(practiceID)), true)", logger: logger)
+        try await connection.run("SELECT set_config('practice.practice_id', \(String(practiceID)), true)", logger: logger)
         let member = try await StaffRepository.get(staffID, practiceID: practiceID, on: connection, logger: logger)
         guard member.active else { return nil }
         return Identity(practiceID: practiceID, staffID: staffID, tokenID: tokenID, role: member.role)
@@ -151,7 +151,7 @@ public enum Idempotency {
     /// A key reused for a different request is refused.
     public static func claim(key: String, operation: String, fingerprint: [UInt8], staffID: Int64, practiceID: Int64,
                              on connection: PostgresConnection, logger: Logger) async throws -> Stored? {
-        try await connection.query("""
+        try await connection.run("""
             SELECT pg_advisory_xact_lock(hashtextextended(\("idempotency:\(practiceID):\(staffID):\(key)"), 0))
             """, logger: logger)
         for try await (storedOperation, storedFingerprint, status, location, body) in try await connection.query("""
