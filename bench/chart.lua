@@ -1,9 +1,6 @@
--- wrk script: the three requests a client's chart screen makes, for a random client each time:
---   GET /clients/{id}                  the client (profile, screening state, warnings)
---   GET /appointments?client_id={id}   their sessions (the API has no "last N"; a demo client has about ten)
---   GET /clients/{id}/check            their check flags
--- Every connection of a thread takes the next request of the thread's round, so the mix is one
--- third each and charts/s = requests/s ÷ 3 (bench/chart.sql is the same SQL for pgbench).
+-- wrk script: a client's chart, one request for a random client each time:
+--   GET /clients/{id}/chart   the profile, the last 10 sessions held and today's check flags, in one snapshot
+-- (bench/chart.sql is the same SQL for pgbench.)
 --
 --   wrk -s bench/chart.lua -H "Authorization: Bearer TOKEN" URL -- FIRST_CLIENT_ID LAST_CLIENT_ID
 --
@@ -18,27 +15,16 @@ function setup(thread)
     table.insert(threads, thread)
 end
 
-local lo, hi, step, client
+local lo, hi
 non2xx = 0
 
 function init(args)
     lo, hi = tonumber(args[1]), tonumber(args[2])
     math.randomseed(os.time() * 1000 + (tid or 0))
-    step = 0
 end
 
 function request()
-    if step % 3 == 0 then client = math.random(lo, hi) end
-    local path
-    if step % 3 == 0 then
-        path = "/clients/" .. client
-    elseif step % 3 == 1 then
-        path = "/appointments?client_id=" .. client
-    else
-        path = "/clients/" .. client .. "/check"
-    end
-    step = step + 1
-    return wrk.format("GET", path)
+    return wrk.format("GET", "/clients/" .. math.random(lo, hi) .. "/chart")
 end
 
 function response(status, headers, body)

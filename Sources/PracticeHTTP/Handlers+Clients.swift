@@ -155,6 +155,13 @@ extension PracticeAPIHandlers {
         return .ok(.init(body: .json(try Bridge.convert(result))))
     }
 
+    func getClientChart(_ input: Operations.GetClientChart.Input) async throws -> Operations.GetClientChart.Output {
+        let service = try await service(.clinical(.client(input.path.clientId)))
+        let chart = try await service.clientChart(input.path.clientId,
+                                                  sessions: input.query.sessions ?? PracticeService.chartSessions)
+        return .ok(.init(body: .json(try Bridge.convert(chart.value))))
+    }
+
     func checkPractice(_ input: Operations.CheckPractice.Input) async throws -> Operations.CheckPractice.Output {
         let service = try await service(.owner)
         let result = try await service.check(clientID: nil, asOf: try input.query.asOf.map { try Parse.date($0, field: "as_of") })

@@ -40,6 +40,39 @@ extension PracticeService {
         }
     }
 
+    /// What a therapist opens before a session: the client's profile, the last sessions held, and
+    /// the frequency check's numbers and flags as of today.
+    public struct ClientChart: Sendable, Encodable {
+        public var client: ClientProfile
+        /// The last sessions held (completed visits), newest first.
+        public var sessions: [AppointmentView]
+        /// The check as of today: nil once the client is discharged (the check covers clients under care).
+        public var check: FrequencyReport?
+        public var asOf: CalendarDate
+    }
+
+    /// How many sessions a chart shows when not told.
+    public static let chartSessions = 10
+
+    /// A client's chart, read in one snapshot. `sessions` is 1–100.
+    public func clientChart(_ clientID: Int64, sessions: Int = chartSessions) async throws -> Outcome<ClientChart> {
+        guard (1...100).contains(sessions) else {
+            throw PracticeError.invalid(field: "sessions", reason: "\(sessions) is not between 1 and 100")
+        }
+        return try await read { unit in
+            let profile = try await ClientProfile.load(clientID: clientID, practice: unit.practice, now: unit.now,
+                                                       on: unit.connection, logger: unit.logger)
+            var filter = Scheduling.AppointmentFilter(clientID: clientID)
+            (filter.status, filter.last) = (.completed, sessions)
+            let held = try await Scheduling.list(filter, practice: unit.practice, on: unit.connection, logger: unit.logger)
+            let check = try await unit.check(clientID: clientID, asOf: nil)
+            try await unit.disclose("clients", id: clientID, clientID: clientID)
+            try await unit.disclose("frequency_check", clientID: clientID)
+            let chart = ClientChart(client: profile, sessions: held, check: check.clients.first, asOf: check.asOf)
+            return Outcome(chart, warnings: profile.warnings)
+        }
+    }
+
     public struct ScreeningRequest: Sendable {
         public var clientID: Int64
         public var answers: ScreeningAnswers

@@ -99,9 +99,9 @@ extension PracticeService {
     }
 
     /// One summary per client under care: to `providerID`, or to each client's latest prescriber.
-    public func batchSummaries(to providerID: Int64?) async throws -> BatchSummaries {
+    public func batchSummaries(to providerID: Int64?, only clientIDs: [Int64]? = nil) async throws -> BatchSummaries {
         let summaries = Mutex<[(position: Int, summary: CoordinationSummary)]>([])
-        let skipped = try await batchSummaries(to: providerID, begin: { _ in }) { position, summary in
+        let skipped = try await batchSummaries(to: providerID, only: clientIDs, begin: { _ in }) { position, summary in
             summaries.withLock { $0.append((position, summary)) }
         }
         return BatchSummaries(summaries: summaries.withLock { $0 }.sorted { $0.position < $1.position }.map(\.summary),
@@ -110,19 +110,21 @@ extension PracticeService {
 
     /// The same, handing each summary to `each` as soon as it is loaded, with its place in the
     /// list of clients (so a caller can render one while others load), after telling `begin` how
-    /// many clients there are. Returns the clients left out.
+    /// many clients there are. Returns the clients left out. `clientIDs` narrows the batch to those
+    /// clients, each of whom must be under care.
     ///
     /// All of them are read in one snapshot. A long list is loaded over two connections at once,
     /// the second in the snapshot the first exported (`pg_export_snapshot`), read-only: its
     /// export events are recorded by the first, in its one transaction, so every summary handed
     /// out is on the audit log, or the batch fails and none is.
-    public func batchSummaries(to providerID: Int64?, begin: (Int) -> Void,
+    public func batchSummaries(to providerID: Int64?, only clientIDs: [Int64]? = nil, begin: (Int) -> Void,
                                each: @escaping @Sendable (_ position: Int, CoordinationSummary) -> Void)
         async throws -> [(clientID: Int64, reason: String)] {
         let (database, context, parallel) = (database, context, replica == nil)
         return try await read { unit in
-            let clients = try await ClientRepository.list(practiceID: unit.practice.id, includeDischarged: false,
-                                                          on: unit.connection, logger: unit.logger)
+            let underCare = try await ClientRepository.list(practiceID: unit.practice.id, includeDischarged: false,
+                                                            on: unit.connection, logger: unit.logger)
+            let clients = try Self.narrowed(underCare, to: clientIDs)
             begin(clients.count)
             guard parallel, clients.count >= 16, ProcessInfo.processInfo.activeProcessorCount > 1 else {
                 return try await unit.summaries(of: clients[...], to: providerID, each: each)
@@ -144,6 +146,20 @@ extension PracticeService {
             for disclosure in pending.all { try await disclosure.record(on: unit.connection, logger: unit.logger) }
             return skipped
         }
+    }
+}
+
+extension PracticeService {
+    /// `clients` (in their order), only those in `ids` if given: each of which must be among them.
+    static func narrowed(_ clients: [Client], to ids: [Int64]?) throws -> [Client] {
+        guard let ids else { return clients }
+        let wanted = Set(ids)
+        let kept = clients.filter { wanted.contains($0.id) }
+        let found = Set(kept.map(\.id))
+        if let missing = ids.first(where: { !found.contains($0) }) {
+            throw PracticeError.invalid(field: "--clients", reason: "client \(missing) is not under care here (unknown or discharged)")
+        }
+        return kept
     }
 }
 

@@ -207,6 +207,12 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// The settings `practice` adds to postgresql.conf, and the only pg_hba.conf lines.
+    /// Shared buffers for this machine: a quarter of its memory, between 128 MB (PostgreSQL's
+    /// default) and 1 GB. The pages are only taken as the database uses them.
+    static var sharedBuffersMB: UInt64 {
+        min(max((ProcessInfo.processInfo.physicalMemory / 4) >> 20, 128), 1024)
+    }
+
     func configure(_ directory: String) throws {
         let settings = """
 
@@ -215,7 +221,11 @@ public struct EmbeddedPostgres: Sendable {
             unix_socket_directories = \(Self.quoted(socketDirectory))
             unix_socket_permissions = 0700
             max_connections = 300
-            shared_buffers = 128MB
+            shared_buffers = \(Self.sharedBuffersMB)MB
+            # Fewer checkpoints during a bulk load (a generated practice of 100,000 clients writes
+            # several GB of WAL): each one writes every page again, whole, the next time it changes.
+            max_wal_size = 4GB
+            checkpoint_timeout = 15min
             # The services run under MemoryDenyWriteExecute, which LLVM's JIT cannot work under.
             jit = off
             fsync = on

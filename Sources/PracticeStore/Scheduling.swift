@@ -338,6 +338,11 @@ public enum Scheduling {
         public var from: CalendarDate?
         public var to: CalendarDate?
         public var includeCancelled: Bool
+        /// Only appointments in this status.
+        public var status: AppointmentStatus?
+        /// Only the last this many by time, newest first (by the client and time index, however
+        /// long the history); nil: all of them, oldest first.
+        public var last: Int?
         /// Lock the rows read (`FOR UPDATE OF a`), for a change that follows.
         public var lock = false
 
@@ -371,7 +376,9 @@ public enum Scheduling {
               AND (\(filter.from?.description)::date IS NULL OR a.starts_at >= (\(filter.from?.description)::date)::timestamp AT TIME ZONE \(zone))
               AND (\(filter.to?.description)::date IS NULL OR a.starts_at < (\(filter.to?.description)::date + 1)::timestamp AT TIME ZONE \(zone))
               AND (\(filter.includeCancelled) OR a.status <> \(AppointmentStatus.cancelled.rawValue))
-            ORDER BY a.starts_at, a.id
+              AND (\(filter.status?.rawValue)::text IS NULL OR a.status = \(filter.status?.rawValue))
+            ORDER BY \(unescaped: filter.last == nil ? "a.starts_at, a.id" : "a.starts_at DESC, a.id DESC")
+            LIMIT \(filter.last.map(Int64.init))
             \(unescaped: filter.lock ? "FOR UPDATE OF a" : "")
             """, logger: logger)
         var result: [AppointmentView] = []

@@ -7,7 +7,7 @@ import PracticeStore
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client", abstract: "Clients: registration, lookup, their pain-duration class, discharge and readmission.",
-        subcommands: [Add.self, List.self, Show.self, Pain.self, Discharge.self, Readmit.self])
+        subcommands: [Add.self, List.self, Show.self, Chart.self, Pain.self, Discharge.self, Readmit.self])
 
     struct Discharge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -128,6 +128,10 @@ struct ClientCommand: AsyncParsableCommand {
             let id = client
             let profile = try await withService(options) { try await $0.clientProfile(id) }.value
             if options.json { return try Output.json(profile) }
+            Self.print(profile)
+        }
+
+        static func print(_ profile: ClientProfile) {
             let c = profile.client
             Output.fields([
                 ("client", "\(c.id): \(c.name)"),
@@ -140,6 +144,42 @@ struct ClientCommand: AsyncParsableCommand {
                 ("may book", profile.mayBook ? "yes" : "no"),
             ] + (profile.discharge.map { [("discharged", "\($0.dischargedOn)" + ($0.reason.map { ": \($0)" } ?? ""))] } ?? []))
             profile.warnings.forEach(Output.warn)
+        }
+    }
+
+    struct Chart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "chart",
+            abstract: "A client's chart: the profile, the last sessions held and today's frequency check, in one read.",
+            discussion: """
+                What a therapist opens before a session. The check's flags name their rules, as in `practice check`; \
+                a discharged client has no check.
+                Example: practice client chart 12 --sessions 5
+                """)
+        @Argument(help: ArgumentHelp("The client's id.", valueName: "client"), transform: parseID) var client: Int64
+        @Option(help: ArgumentHelp("How many of the last sessions to show (1–100).", valueName: "n"))
+        var sessions = PracticeService.chartSessions
+        @OptionGroup var options: PracticeOptions
+
+        func run() async throws {
+            let (id, count) = (client, sessions)
+            let chart = try await withService(options) { try await $0.clientChart(id, sessions: count) }.value
+            if options.json { return try Output.json(chart) }
+            Show.print(chart.client)
+            Output.line()
+            Output.line(chart.sessions.isEmpty ? "No sessions held yet." : "Last \(chart.sessions.count) session(s) held, newest first:")
+            if !chart.sessions.isEmpty {
+                Output.table(["ID", "DATE", "DAY", "TIME", "MIN", "THERAPIST"], chart.sessions.map {
+                    [String($0.id), $0.date.description, Weekday.name($0.date.isoWeekday), "\($0.start)–\($0.end)",
+                     String($0.minutes), $0.therapistName]
+                })
+            }
+            Output.line()
+            guard let report = chart.check else {
+                return Output.line("Not under care as of \(chart.asOf) (discharged): no frequency check.")
+            }
+            let result = PracticeService.CheckResult(asOf: chart.asOf, clients: [report], flaggedClients: report.flags.isEmpty ? 0 : 1)
+            CheckCommand.lines(result, total: 1).forEach { Output.line($0) }
         }
     }
 }

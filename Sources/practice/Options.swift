@@ -91,3 +91,12 @@ func readTextFile(_ path: String, field: String) throws -> String {
     return text
 }
 extension PracticeService.TableFormat: ExpressibleByArgument {}
+
+/// Ids given as one comma-separated list, e.g. `4,8,15`: at least one, each an id, none twice.
+func parseIDList(_ text: String) throws -> [Int64] {
+    let ids = try text.split(separator: ",", omittingEmptySubsequences: false)
+        .map { try parseID($0.trimmingCharacters(in: .whitespaces)) }
+    guard !ids.isEmpty else { throw ValidationError("give at least one id") }
+    guard Set(ids).count == ids.count else { throw ValidationError("an id is listed twice") }
+    return ids
+}

@@ -97,34 +97,39 @@ struct ReportCommand: AsyncParsableCommand {
                 Markdown for email, or a FHIR R4 document Bundle. All formats come from one report model.
                 Example: practice report coordination 1 --to 3 --format pdf --out ana.pdf
                 """)
-        @Argument(help: ArgumentHelp("The client's id (or --all-active).", valueName: "client"), transform: parseID) var client: Int64?
+        @Argument(help: ArgumentHelp("The client's id (or --all-active, or --clients).", valueName: "client"), transform: parseID) var client: Int64?
         @Option(help: ArgumentHelp("The addressee's provider id.", valueName: "provider-id"), transform: parseID) var to: Int64?
         @Flag(name: .customLong("all-active"), help: "One summary per active client, into the folder --out.") var allActive = false
-        @Flag(name: .customLong("to-referrer"), help: "Address each summary to the client's prescriber (with --all-active).")
+        @Option(name: .customLong("clients"), help: ArgumentHelp(
+            "One summary per listed client (comma-separated ids, each under care), into the folder --out.", valueName: "id,id,…"),
+                transform: parseIDList) var clientList: [Int64]?
+        @Flag(name: .customLong("to-referrer"), help: "Address each summary to the client's prescriber (with --all-active or --clients).")
         var toReferrer = false
         @Option(help: "pdf, html, md or fhir.") var format: Format = .pdf
         @Option(help: "a4 or letter (PDF only).") var paper: PDFRenderer.Paper = .letter
-        @Flag(help: "With --all-active: put each client's name in the file name too (files are named by client id).")
+        @Flag(help: "With --all-active or --clients: put each client's name in the file name too (files are named by client id).")
         var names = false
-        @Option(help: ArgumentHelp("Where to write it (stdout when absent, except PDF; a folder with --all-active).", valueName: "path"))
+        @Option(help: ArgumentHelp("Where to write it (stdout when absent, except PDF; a folder with --all-active or --clients).", valueName: "path"))
         var out: String?
         @OptionGroup var options: PracticeOptions
 
         func validate() throws {
-            if allActive {
-                guard client == nil else { throw ValidationError("give a client or --all-active, not both") }
-                guard (to == nil) != !toReferrer else { throw ValidationError("--all-active needs --to-referrer or --to PROVIDER") }
-                guard out != nil else { throw ValidationError("--out: --all-active writes into a folder; name it") }
+            if allActive || clientList != nil {
+                let batch = allActive ? "--all-active" : "--clients"
+                guard !(allActive && clientList != nil) else { throw ValidationError("give --all-active or --clients, not both") }
+                guard client == nil else { throw ValidationError("give a client or \(batch), not both") }
+                guard (to == nil) != !toReferrer else { throw ValidationError("\(batch) needs --to-referrer or --to PROVIDER") }
+                guard out != nil else { throw ValidationError("--out: \(batch) writes into a folder; name it") }
                 return
             }
             guard client != nil else { throw ValidationError("give a client id, or --all-active") }
             guard to != nil else { throw ValidationError("--to: name the addressee's provider id") }
-            guard !toReferrer else { throw ValidationError("--to-referrer goes with --all-active") }
+            guard !toReferrer else { throw ValidationError("--to-referrer goes with --all-active or --clients") }
             if format == .pdf, out == nil { throw ValidationError("--out: a PDF needs a file to go to") }
         }
 
         func run() async throws {
-            if allActive { return try await batch() }
+            if allActive || clientList != nil { return try await batch() }
             guard let client, let provider = to else {
                 throw PracticeError.invalid(field: "--to", reason: "give a client and --to PROVIDER, or --all-active")
             }
@@ -149,7 +154,7 @@ struct ReportCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
                 throw PracticeError.invalid(field: "--out", reason: "\(folder.path) is not a folder")
             }
-            let (fixed, format, paper, names) = (to, format, paper, names)
+            let (fixed, only, format, paper, names) = (to, clientList, format, paper, names)
             // Loading (the database's work) and rendering (ours) overlap: each summary is rendered,
             // on every core, as soon as it is loaded, while the next one loads.
             let (loaded, arrivals) = AsyncStream.makeStream(of: CoordinationSummary.self)
@@ -160,7 +165,7 @@ struct ReportCommand: AsyncParsableCommand {
                     totals.continuation.finish()
                 }
                 return try await withService(options) { service in
-                    try await service.batchSummaries(to: fixed, begin: { totals.continuation.yield($0) }) { arrivals.yield($1) }
+                    try await service.batchSummaries(to: fixed, only: only, begin: { totals.continuation.yield($0) }) { arrivals.yield($1) }
                 }
             }
             // The count comes first (none if the loading failed before it: the error follows).

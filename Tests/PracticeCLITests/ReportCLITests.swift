@@ -143,6 +143,18 @@ struct ReportCLITests {
         #expect(withNames.status == 0, "\(withNames.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: named.path).contains("13-maria-rossi.md"))
         #expect(!withNames.stderr.lowercased().contains("rossi"))
+        // --clients: a summary for each listed client only, and the batch refuses a client not under care.
+        let listed = Array(files.map { String($0.dropLast(4)) }.sorted().prefix(3))
+        let chosen = try folder()
+        let some = try cli.run("report", "coordination", "--clients", listed.joined(separator: ","), "--to", "2", "--format", "md",
+                               "--out", chosen.path)
+        #expect(some.status == 0, "\(some.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: chosen.path).sorted() == listed.map { $0 + ".md" }.sorted())
+        let empty = try folder()
+        let refused = try cli.run("report", "coordination", "--clients", listed[0] + ",9999", "--to", "2", "--format", "md",
+                                  "--out", empty.path)
+        #expect(refused.status != 0 && refused.stderr.contains("--clients") && refused.stderr.contains("9999"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path).isEmpty)
         // A single report file is private too.
         let csv = named.appendingPathComponent("frequency.csv").path
         #expect(try cli.run("report", "frequency", "--format", "csv", "--out", csv).status == 0)

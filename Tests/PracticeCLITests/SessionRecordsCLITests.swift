@@ -87,6 +87,19 @@ struct SessionRecordsCLITests {
         #expect(letters.count == 1 && letters[0]["status"] as? String == "acknowledged")
 
         #expect(try cli.run("client", "pain", s.client, "--score", "3").status == 0)
+
+        // The chart: the session just held, and today's check with its numbers.
+        let chart = try cli.run("client", "chart", s.client, "--json")
+        #expect(chart.status == 0, "\(chart.stderr)")
+        let sessions = try chart.object()["sessions"] as! [[String: Any]]
+        #expect(sessions.map { String($0["id"] as! Int) } == [s.appointment])
+        let metrics = (try chart.object()["check"] as? [String: Any])?["metrics"] as? [String: Any]
+        #expect(metrics?["sessions_in_course"] as? Int == 1 && metrics?["latest_pain"] as? Int == 3)
+        let text = try cli.run("client", "chart", s.client)
+        #expect(text.status == 0 && text.stdout.contains("Last 1 session(s) held") && text.stdout.contains("Marcus Bell"))
+        #expect(text.stdout.contains("1 session(s) in course"))
+        let refused = try cli.run("client", "chart", s.client, "--sessions", "0")
+        #expect(refused.status != 0 && refused.stderr.contains("sessions"))
     }
 
     @Test func aNoteFromAFile() async throws {

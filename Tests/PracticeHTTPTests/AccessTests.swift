@@ -44,6 +44,7 @@ import Testing
             Case(method: .get, uri: "/clients/\(client)/summary?provider_id=\(a.practice.physician.id)&format=markdown",
                  allowed: [true, true, false, false]),
             Case(method: .get, uri: "/clients/\(client)/check", allowed: [true, true, false, false]),
+            Case(method: .get, uri: "/clients/\(client)/chart", allowed: [true, true, false, false]),
             Case(method: .get, uri: "/check", allowed: [true, false, false, false]),
             Case(method: .get, uri: "/appointments?client_id=\(client)", allowed: [true, true, true, true]),
             Case(method: .post, uri: "/appointments", body: ["client_id": client, "therapist_id": a.practice.therapist.id,

@@ -94,6 +94,18 @@ struct BearerToken: ClientMiddleware {
                 #expect(text.contains("Rosa Delgado"))
                 #expect(text.contains("Coordination summary"))
 
+                // The therapist opens the client's chart: the one session held, and today's check.
+                let chart = try await therapist.getClientChart(path: .init(clientId: clientID), query: .init(sessions: 5)).ok.body.json
+                #expect(chart.client.client.id == clientID)
+                #expect(chart.sessions.map(\.id) == [visitID])
+                #expect(chart.sessions.first?.status == .completed)
+                #expect(chart.check?.additionalProperties.value["metrics"] != nil)
+                let tooMany = try await therapist.getClientChart(path: .init(clientId: clientID), query: .init(sessions: 500))
+                guard case .default(statusCode: let status, _) = tooMany, (400..<500).contains(status) else {
+                    Issue.record("a chart of 500 sessions was not refused: \(tooMany)")
+                    return
+                }
+
                 // The owner sees every one of those reads and writes in the audit log.
                 let audit = try await owner.listAudit(query: .init(clientId: clientID, limit: 500))
                 let events = try audit.ok.body.json.items
@@ -103,7 +115,7 @@ struct BearerToken: ClientMiddleware {
                     (therapist_, "update", "appointments"), (therapist_, "insert", "pain_reports"),
                     (therapist_, "insert", "pressure_feedback"), (therapist_, "insert", "session_notes"),
                     (therapist_, "read", "session_notes"), (therapist_, "update", "session_notes"),
-                    (therapist_, "export", "coordination_summary"),
+                    (therapist_, "export", "coordination_summary"), (therapist_, "read", "frequency_check"),
                 ] {
                     #expect(events.contains { $0.actor == actor && $0.action == action && $0.table == table }, "\(actor) \(action) \(table)")
                 }

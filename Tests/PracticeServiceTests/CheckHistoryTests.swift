@@ -98,6 +98,18 @@ struct CheckHistoryTests {
                 flagged += again.flaggedClients
                 #expect(again.canonicalJSON == said[day], "as of \(day) in \(zone)")
             }
+            // Each client's chart, read later in one snapshot: the last sessions held are the
+            // history's completed visits, newest first, and its check is the client's own check.
+            for client in clients {
+                for count in [3, PracticeService.chartSessions] {
+                    let chart = try await later.clientChart(client, sessions: count).value
+                    let held = try await later.listAppointments(.init(clientID: client)).filter { $0.status == .completed }
+                    #expect(chart.sessions == Array(held.reversed().prefix(count)), "client \(client), last \(count)")
+                    #expect(chart.check?.canonicalJSON == (try await later.check(clientID: client)).clients.first?.canonicalJSON)
+                    #expect(chart.client.client.id == client)
+                }
+            }
+            await #expect(throws: PracticeError.self) { try await later.clientChart(clients[0], sessions: 0) }
             // The history must have exercised the rules, or the comparison proves little.
             #expect(flagged > 0)
         }

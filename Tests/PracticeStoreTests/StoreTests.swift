@@ -133,8 +133,8 @@ struct StoreTests {
             }
             // An edit: the old email's pieces go, the new ones come.
             try await database.transaction {
-                try await $0.query("UPDATE clients SET email = 'lina.new@sample.net', name = 'Li Na Wang' WHERE id = \(ids[4])",
-                                   logger: logger)
+                try await $0.run("UPDATE clients SET email = 'lina.new@sample.net', name = 'Li Na Wang' WHERE id = \(ids[4])",
+                                 logger: logger)
             }
             // The oracle: ILIKE over every client of the practice, as before 0014.
             func scan(_ text: String) async throws -> [Int64] {
