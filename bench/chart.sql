@@ -1,10 +1,9 @@
--- pgbench script: one client's chart, the same SQL the HTTP server sends for the three requests a
--- chart screen makes (bench/chart.lua): GET /clients/{id}, GET /appointments?client_id={id} and
--- GET /clients/{id}/check, each as the server runs it for an owner's token: an authentication
--- transaction (Tokens.authenticate, PracticeService.authenticate) and the use case's own
--- transaction (PracticeService.run: the clock, the practice, the transaction-local settings that
--- row-level security and the audit log read, then the queries, then the disclosure event).
--- One pgbench transaction is one chart, so its tps compares with the API's requests/s ÷ 3.
+-- pgbench script: one client's chart, the same SQL the HTTP server sends for GET /clients/{id}/chart
+-- (bench/chart.lua) as it runs it for an owner's token: an authentication transaction
+-- (Tokens.authenticate, PracticeService.authenticate) and the use case's own transaction
+-- (PracticeService.run: the clock, the practice, the transaction-local settings that row-level
+-- security and the audit log read; then the profile, the last 10 sessions held, the client's check;
+-- then the disclosure events). One pgbench transaction is one chart.
 --
 -- Statements and parameters were copied from the server's statement log (log_statement = all)
 -- and checked against the Swift sources; where the server binds a parameter this script uses a
@@ -13,7 +12,8 @@
 --   Sources/PracticeStore/Practices.swift, Sources/PracticeStore/ClientRepository.swift (ClientProfile.load),
 --   Sources/PracticeStore/Discharges.swift, StaffRepository.swift, ScreeningRepository.swift,
 --   Sources/PracticeStore/Scheduling.swift (list), Sources/PracticeStore/FrequencyCheckQuery.swift,
---   Sources/PracticeService/Reports.swift (UnitOfWork.check), SQL/0006_guarantees.sql (record_disclosure).
+--   Sources/PracticeService/Clients.swift (clientChart), Sources/PracticeService/Reports.swift (UnitOfWork.check),
+--   SQL/0006_guarantees.sql (record_disclosure).
 --
 -- Differences, none of which changes what the database does: pgbench prepares each statement once
 -- per connection (-M prepared) where PostgresNIO parses an unnamed statement every time; literal
@@ -29,7 +29,7 @@
 
 \set cid random(:clo, :chi)
 
--- ── GET /clients/{id} ────────────────────────────────────────────────────────────────────────
+-- ── GET /clients/{id}/chart ──────────────────────────────────────────────────────────────────
 BEGIN;
 SELECT set_config('statement_timeout', '120s', true);
 SELECT set_config('practice.token_lookup', :tokhex, true);
@@ -39,15 +39,16 @@ SELECT set_config('practice.token_lookup', '', true);
 SELECT set_config('practice.practice_id', :pid, true);
 SELECT id, name, role, msk_years::float8, email, active FROM staff WHERE practice_id = :pid AND id = :staff;
 COMMIT;
-BEGIN;
-SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
-SELECT now();
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT now()
+\gset
 SELECT id, name, time_zone, acute_weeks, chronic_weeks, min_visits_per_week, max_visits_per_week,
        sporadic_gap_days, course_cap_sessions, no_improvement_sessions, no_improvement_firm_sessions,
        monthly_reduction_percent, monthly_window_days, session_min_minutes, session_max_minutes,
        max_discomfort, relief_early_min::float8, relief_early_max::float8, relief_mid_min::float8,
        relief_mid_max::float8, course_break_days, npi, tax_id, address, phone
-FROM practices WHERE id = :pid;
+FROM practices WHERE id = :pid
+\gset p_
 SELECT set_config('lock_timeout', '5s', true),
        set_config('statement_timeout', '120s', true),
        set_config('practice.practice_id', :pid, true),
@@ -66,34 +67,7 @@ ORDER BY screened_at DESC, id DESC LIMIT 1
 \gset s_
 SELECT id, client_id, screening_id, provider_id, cleared_on::text, note FROM clearances
 WHERE practice_id = :pid AND screening_id = :s_id;
-SELECT public.record_disclosure('read', 'clients', :cid, :cid, NULL);
-COMMIT;
-
--- ── GET /appointments?client_id={id} ─────────────────────────────────────────────────────────
-BEGIN;
-SELECT set_config('statement_timeout', '120s', true);
-SELECT set_config('practice.token_lookup', :tokhex, true);
-SELECT practice_id, staff_id, id FROM staff_tokens
-WHERE token_sha256 = decode(:tokhex, 'hex') AND revoked_at IS NULL AND expires_at > now();
-SELECT set_config('practice.token_lookup', '', true);
-SELECT set_config('practice.practice_id', :pid, true);
-SELECT id, name, role, msk_years::float8, email, active FROM staff WHERE practice_id = :pid AND id = :staff;
-COMMIT;
-BEGIN;
-SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
-SELECT now();
-SELECT id, name, time_zone, acute_weeks, chronic_weeks, min_visits_per_week, max_visits_per_week,
-       sporadic_gap_days, course_cap_sessions, no_improvement_sessions, no_improvement_firm_sessions,
-       monthly_reduction_percent, monthly_window_days, session_min_minutes, session_max_minutes,
-       max_discomfort, relief_early_min::float8, relief_early_max::float8, relief_mid_min::float8,
-       relief_mid_max::float8, course_break_days, npi, tax_id, address, phone
-FROM practices WHERE id = :pid
-\gset p_
-SELECT set_config('lock_timeout', '5s', true),
-       set_config('statement_timeout', '120s', true),
-       set_config('practice.practice_id', :pid, true),
-       set_config('practice.actor', :actor, true),
-       set_config('practice.staff_id', :staff, true);
+-- The last 10 sessions held (Scheduling.list: the client, status completed, newest first, LIMIT 10).
 SELECT a.id, a.client_id, c.name, a.therapist_id, s.name, a.series_id,
        to_char(a.starts_at AT TIME ZONE :p_time_zone, 'YYYY-MM-DD'), to_char(a.starts_at AT TIME ZONE :p_time_zone, E'HH24\x3aMI'),
        to_char(a.ends_at AT TIME ZONE :p_time_zone, E'HH24\x3aMI'),
@@ -108,36 +82,11 @@ WHERE a.practice_id = :pid
   AND (NULL::bigint IS NULL OR a.therapist_id = NULL)
   AND (NULL::date IS NULL OR a.starts_at >= (NULL::date)::timestamp AT TIME ZONE :p_time_zone)
   AND (NULL::date IS NULL OR a.starts_at < (NULL::date + 1)::timestamp AT TIME ZONE :p_time_zone)
-  AND (false OR a.status <> 'cancelled')
-ORDER BY a.starts_at, a.id;
-COMMIT;
-
--- ── GET /clients/{id}/check ──────────────────────────────────────────────────────────────────
-BEGIN;
-SELECT set_config('statement_timeout', '120s', true);
-SELECT set_config('practice.token_lookup', :tokhex, true);
-SELECT practice_id, staff_id, id FROM staff_tokens
-WHERE token_sha256 = decode(:tokhex, 'hex') AND revoked_at IS NULL AND expires_at > now();
-SELECT set_config('practice.token_lookup', '', true);
-SELECT set_config('practice.practice_id', :pid, true);
-SELECT id, name, role, msk_years::float8, email, active FROM staff WHERE practice_id = :pid AND id = :staff;
-COMMIT;
-BEGIN;
-SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
-SELECT now()
-\gset
-SELECT id, name, time_zone, acute_weeks, chronic_weeks, min_visits_per_week, max_visits_per_week,
-       sporadic_gap_days, course_cap_sessions, no_improvement_sessions, no_improvement_firm_sessions,
-       monthly_reduction_percent, monthly_window_days, session_min_minutes, session_max_minutes,
-       max_discomfort, relief_early_min::float8, relief_early_max::float8, relief_mid_min::float8,
-       relief_mid_max::float8, course_break_days, npi, tax_id, address, phone
-FROM practices WHERE id = :pid
-\gset p_
-SELECT set_config('lock_timeout', '5s', true),
-       set_config('statement_timeout', '120s', true),
-       set_config('practice.practice_id', :pid, true),
-       set_config('practice.actor', :actor, true),
-       set_config('practice.staff_id', :staff, true);
+  AND (true OR a.status <> 'cancelled')
+  AND ('completed'::text IS NULL OR a.status = 'completed')
+ORDER BY a.starts_at DESC, a.id DESC
+LIMIT 10;
+-- The check (UnitOfWork.check) looks the client up again.
 SELECT id, name, date_of_birth::text, phone, email, pain_onset::text, primary_therapist_id, active FROM clients WHERE practice_id = :pid AND id = :cid;
 -- The check (FrequencyCheckQuery.stream): its three statements, as the server binds them for
 -- one client. The second runs only for a client with a session within the course break.
@@ -302,5 +251,6 @@ SELECT cl.id, cl.name, cl.pain_onset - date '1970-01-01',
 FROM cl LEFT JOIN scr ON scr.client_id = cl.id
 ORDER BY cl.name, cl.id
 ;
+SELECT public.record_disclosure('read', 'clients', :cid, :cid, NULL);
 SELECT public.record_disclosure('read', 'frequency_check', NULL, :cid, NULL);
 COMMIT;

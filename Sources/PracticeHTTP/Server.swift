@@ -97,7 +97,9 @@ public func buildRouter(_ dependencies: ServerDependencies, settings: ServerSett
         .add(middleware: AuthenticationMiddleware(database: dependencies.database, replica: dependencies.replica, limiter: FailedTokenLimiter(limit: settings.failedTokenLimit),
                                                   connectionWait: settings.connectionWait))
         .add(middleware: ContractMiddleware(contract: .document, maxBytes: settings.maxBodyBytes))
-    try api.registerHandlers(on: authenticated, serverURL: URL(string: "/")!)
+    // Compact JSON (the runtime pretty-prints by default): a script or a browser's tools indent it.
+    try api.registerHandlers(on: authenticated, serverURL: URL(string: "/")!,
+                             configuration: .init(jsonEncodingOptions: [.sortedKeys]))
     return router
 }
 
