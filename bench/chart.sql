@@ -199,8 +199,9 @@ CROSS JOIN LATERAL (
     WHERE r.practice_id = :pid AND r.client_id = cs.client_id
       AND (r.reported_at >= cs.start_at OR r.appointment_id = cs.first_appointment)
       AND r.source IN ('before_session', 'self_reported') AND r.created_at <= (:now)::timestamptz
-      AND NOT EXISTS (SELECT 1 FROM pain_reports x
-                      WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= (:now)::timestamptz)
+      AND r.id NOT IN (SELECT x.supersedes_id FROM pain_reports x
+                       WHERE x.practice_id = :pid AND x.supersedes_id IS NOT NULL
+                         AND x.created_at <= (:now)::timestamptz)
     OFFSET 0
 ) r
 GROUP BY cs.client_id
@@ -210,8 +211,9 @@ SELECT s.client_id, count(*)::int
 FROM unnest(array_fill(:cid::bigint, ARRAY[cardinality(:course_held::bigint[])]), :course_held::bigint[]) AS s(client_id, appointment_id)
 JOIN pressure_feedback f ON f.practice_id = :pid AND f.appointment_id = s.appointment_id
 WHERE f.discomfort > :p_max_discomfort::int AND f.action <> 'eased' AND f.created_at <= (:now)::timestamptz
-  AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
-                  WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= (:now)::timestamptz)
+  AND f.id NOT IN (SELECT x.supersedes_id FROM pressure_feedback x
+                   WHERE x.practice_id = :pid AND x.supersedes_id IS NOT NULL
+                     AND x.created_at <= (:now)::timestamptz)
 GROUP BY s.client_id
 ;
 \endif

@@ -72,6 +72,9 @@ public enum FrequencyCheckQuery {
             """
         let weekCounts = (0..<weeksShown).map { "count(*) FILTER (WHERE counted AND wk = \($0))::int" }.joined(separator: ", ")
 
+        // The whole practice's sorts (by name, by client) fit in memory rather than spill to disk.
+        if clientID == nil { try await connection.run("SELECT set_config('work_mem', '64MB', true)", logger: logger) }
+
         // 1. Near the day. Days are exchanged as days since 1970-01-01: one integer, no parsing.
         struct Near { var counts: [Int]; var next: Int?; var unrecorded: [Int64]; var active: Bool }
         var near: [Int64: Near] = [:]
@@ -197,8 +200,10 @@ public enum FrequencyCheckQuery {
                     WHERE r.practice_id = \(practice.id) AND r.client_id = cs.client_id
                       AND (r.reported_at >= cs.start_at OR r.appointment_id = cs.first_appointment)
                       AND r.source IN ('before_session', 'self_reported') AND r.created_at <= \(cutoff)
-                      AND NOT EXISTS (SELECT 1 FROM pain_reports x
-                                      WHERE x.practice_id = r.practice_id AND x.supersedes_id = r.id AND x.created_at <= \(cutoff))
+                      -- Corrections are few: their targets are hashed once, not probed for every score.
+                      AND r.id NOT IN (SELECT x.supersedes_id FROM pain_reports x
+                                       WHERE x.practice_id = \(practice.id) AND x.supersedes_id IS NOT NULL
+                                         AND x.created_at <= \(cutoff))
                     OFFSET 0
                 ) r
                 GROUP BY cs.client_id
@@ -216,8 +221,9 @@ public enum FrequencyCheckQuery {
                     FROM unnest(\(sessionClients)::bigint[], \(sessionIDs)::bigint[]) AS s(client_id, appointment_id)
                     JOIN pressure_feedback f ON f.practice_id = \(practice.id) AND f.appointment_id = s.appointment_id
                     WHERE f.discomfort > \(policy.maxDiscomfort)::int AND f.action <> 'eased' AND f.created_at <= \(cutoff)
-                      AND NOT EXISTS (SELECT 1 FROM pressure_feedback x
-                                      WHERE x.practice_id = f.practice_id AND x.supersedes_id = f.id AND x.created_at <= \(cutoff))
+                      AND f.id NOT IN (SELECT x.supersedes_id FROM pressure_feedback x
+                                       WHERE x.practice_id = \(practice.id) AND x.supersedes_id IS NOT NULL
+                                         AND x.created_at <= \(cutoff))
                     GROUP BY s.client_id
                     """, logger: logger)
                 for try await (client, uneased) in pressureRows.decode((Int64, Int).self) { courses[client]?.uneased = uneased }

@@ -418,6 +418,32 @@ struct GuaranteeTests {
             }
         }
     }
+
+    /// The check reads a corrected value, never the row it replaced: for one client and for the
+    /// whole practice, pain (the course's baseline) and pressure feedback alike.
+    @Test func theCheckSeesCorrectionsNotTheRowsTheyReplace() async throws {
+        try await TestDatabase.withFresh { database in
+            let r = try await Self.record(database)
+            let service = PracticeService(database: database, context: ServiceContext(practiceID: r.f.practice.id, actorLabel: "test"))
+            func metrics() async throws -> [FrequencyMetrics] {
+                let one = try #require(try await service.check(clientID: r.client.id).clients.first?.metrics)
+                let all = try #require(try await service.check().clients.first { $0.metrics.clientID == r.client.id }?.metrics)
+                return [one, all]
+            }
+            let before = try #require(try await service.painHistory(clientID: r.client.id)
+                .first { $0.appointmentID == r.visit && $0.source == "before_session" })
+            #expect(try await metrics().map(\.baselinePain) == [6, 6])
+            _ = try await service.correctPain(before.id, score: 9, reason: "typed 6 for 9", by: r.f.therapist.id)
+            #expect(try await metrics().map(\.baselinePain) == [9, 9])
+
+            let held = try await service.addFeedback(.init(appointmentID: r.visit, region: .glutes, pressure: 7, discomfort: 8,
+                                                            action: .held)).value
+            #expect(try await metrics().map(\.pressureUneased) == [1, 1])
+            _ = try await service.correctFeedback(held.id, pressure: nil, discomfort: nil, action: .eased, reason: "it was eased",
+                                                  by: r.f.therapist.id)
+            #expect(try await metrics().map(\.pressureUneased) == [0, 0])
+        }
+    }
 }
 
 @Suite("Migrations you can trust", .timeLimit(.minutes(5)))
