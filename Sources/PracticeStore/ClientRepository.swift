@@ -37,7 +37,7 @@ public enum ClientRepository {
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
         // Three characters or more: only the clients that have every three-character piece of the
         // text (client_search_grams, by its key: row-level security lets no ILIKE use an index),
-        // then ILIKE on those. Shorter texts scan the practice's clients.
+        // found from the rarest piece, then ILIKE on those. Shorter texts scan the practice's clients.
         guard search.unicodeScalars.count >= 3 else {
             return try await fetch("""
                 \(unescaped: columns) WHERE practice_id = \(practiceID)
@@ -55,10 +55,23 @@ public enum ClientRepository {
                              FROM (SELECT lower(\(search)::text) AS t) AS t, generate_series(1, length(t.t) - 2) AS i
                              WHERE (i - 1) % 3 = 0 OR i = length(t.t) - 2) AS grams
             ),
+            sized AS MATERIALIZED (
+                -- How many clients have each piece, counted up to 64 (a bounded read, whatever the
+                -- practice's size): the rarest piece gives the candidates.
+                SELECT qg.gram, (SELECT count(*) FROM (SELECT 1 FROM client_search_grams g
+                                                       WHERE g.practice_id = \(practiceID) AND g.gram = qg.gram
+                                                       LIMIT 64) AS x) AS n
+                FROM q, unnest(q.grams) AS qg(gram)
+            ),
             candidates AS MATERIALIZED (
-                SELECT g.client_id FROM client_search_grams g, q
-                WHERE g.practice_id = \(practiceID) AND g.gram = ANY (q.grams)
-                GROUP BY g.client_id HAVING count(*) = (SELECT cardinality(grams) FROM q)
+                -- The clients with the rarest piece that also have every other one, each looked
+                -- up by the table's key: no list of a common piece is read whole.
+                SELECT g.client_id FROM client_search_grams g
+                WHERE g.practice_id = \(practiceID) AND g.gram = (SELECT gram FROM sized ORDER BY n, gram LIMIT 1)
+                  AND NOT EXISTS (SELECT 1 FROM sized s
+                                  WHERE NOT EXISTS (SELECT 1 FROM client_search_grams x
+                                                    WHERE x.practice_id = \(practiceID) AND x.gram = s.gram
+                                                      AND x.client_id = g.client_id))
             )
             \(unescaped: columns) WHERE practice_id = \(practiceID) AND id IN (SELECT client_id FROM candidates)
               AND (name ILIKE \(pattern) OR phone ILIKE \(pattern) OR email ILIKE \(pattern))
