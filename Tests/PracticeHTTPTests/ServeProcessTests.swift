@@ -275,18 +275,11 @@ import Testing
         try await client.shutdown()
     }
 
-    static func id(in body: String) -> Int? {
-        guard let range = body.range(of: "\"id\" : ") else { return nil }
-        return Int(body[range.upperBound...].prefix { $0.isNumber })
-    }
+    /// The first `"id"` in a JSON body, however it is spaced.
+    static func id(in body: String) -> Int? { ids(in: body).first }
 
+    /// Every `"id"` in a JSON body, in order, however it is spaced.
     static func ids(in body: String) -> [Int] {
-        var ids: [Int] = []
-        var rest = body[...]
-        while let range = rest.range(of: "\"id\" : ") {
-            if let id = Int(rest[range.upperBound...].prefix { $0.isNumber }) { ids.append(id) }
-            rest = rest[range.upperBound...]
-        }
-        return ids
+        body.matches(of: /"id"\s*:\s*(\d+)/).compactMap { Int($0.output.1) }
     }
 }
