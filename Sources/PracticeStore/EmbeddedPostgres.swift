@@ -206,13 +206,13 @@ public struct EmbeddedPostgres: Sendable {
         "CREATE ROLE \(backupRole) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION BYPASSRLS IN ROLE pg_read_all_data"
     }
 
-    /// The settings `practice` adds to postgresql.conf, and the only pg_hba.conf lines.
     /// Shared buffers for this machine: a quarter of its memory, between 128 MB (PostgreSQL's
     /// default) and 1 GB. The pages are only taken as the database uses them.
     static var sharedBuffersMB: UInt64 {
         min(max((ProcessInfo.processInfo.physicalMemory / 4) >> 20, 128), 1024)
     }
 
+    /// The settings `practice` adds to postgresql.conf, and the only pg_hba.conf lines.
     func configure(_ directory: String) throws {
         let settings = """
 
