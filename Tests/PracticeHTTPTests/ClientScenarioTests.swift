@@ -101,10 +101,12 @@ struct BearerToken: ClientMiddleware {
                 #expect(chart.sessions.first?.status == .completed)
                 #expect(chart.check?.additionalProperties.value["metrics"] != nil)
                 let tooMany = try await therapist.getClientChart(path: .init(clientId: clientID), query: .init(sessions: 500))
-                guard case .default(statusCode: let status, _) = tooMany, (400..<500).contains(status) else {
+                guard case .default(statusCode: let status, let problem) = tooMany, (400..<500).contains(status) else {
                     Issue.record("a chart of 500 sessions was not refused: \(tooMany)")
                     return
                 }
+                let refusal = try problem.body.applicationProblemJson
+                #expect(refusal.field == "sessions" || refusal.detail?.contains("sessions") == true, "\(refusal)")
 
                 // The owner sees every one of those reads and writes in the audit log.
                 let audit = try await owner.listAudit(query: .init(clientId: clientID, limit: 500))
